@@ -1,0 +1,139 @@
+import { Either } from "effect"
+import type { CommandSpec } from "./Definition.js"
+import { UsageError } from "./Errors.js"
+import { globalList } from "./Globals.js"
+import type { Opt } from "./Opt.js"
+import { usageLine } from "./Help.js"
+
+/**
+ * What to do with a command line, decided before @effect/cli parses it. The pre-scan
+ * enforces the rules @effect/cli is lenient about (cli.md §2): unknown options are never
+ * positional values, a space-separated value must not start with `-`, an option may not
+ * repeat within one position, conflicting and dependent options.
+ */
+export type Directive =
+  | { readonly _tag: "Help"; readonly command: CommandSpec | undefined }
+  /** No subcommand: the root help on stderr, exit 4. */
+  | { readonly _tag: "MissingCommand" }
+  | { readonly _tag: "Version" }
+  | {
+    readonly _tag: "Run"
+    readonly command: CommandSpec
+    /** Whether `--quiet` / `--verbose` appear in either position. */
+    readonly quiet: boolean
+    readonly verbose: boolean
+  }
+
+const isHelp = (token: string) => token === "-h" || token === "--help"
+
+const display = (opt: Opt<unknown>) => opt.value === undefined ? `--${opt.name}` : `--${opt.name} <${opt.value}>`
+
+interface Position {
+  /** Index of the first token after this position's options. */
+  readonly next: number
+  /** Names of the options given. */
+  readonly seen: ReadonlySet<string>
+  readonly positionals: ReadonlyArray<string>
+}
+
+/**
+ * Walks the tokens of one position — before the subcommand name (`root`: stops at the
+ * first positional, accepts `-V`) or after it — checking every option against `known`.
+ */
+const scanPosition = (
+  tokens: ReadonlyArray<string>,
+  start: number,
+  known: ReadonlyArray<Opt<unknown>>,
+  usage: string,
+  root: boolean
+): Either.Either<Position, UsageError> => {
+  const fail = (detail: string) => Either.left(new UsageError({ detail, usage }))
+  const seen = new Set<string>()
+  const positionals: Array<string> = []
+  let i = start
+  while (i < tokens.length) {
+    const token = tokens[i] ?? ""
+    if (root && (token === "-V" || token === "--version")) {
+      seen.add("version")
+      i++
+      continue
+    }
+    if (token === "--" && !root) {
+      positionals.push(...tokens.slice(i + 1))
+      break
+    }
+    if (!token.startsWith("-") || token === "-") {
+      if (root) break
+      positionals.push(token)
+      i++
+      continue
+    }
+    const eq = token.indexOf("=")
+    const name = token.startsWith("--") ? token.slice(2, eq < 0 ? undefined : eq) : undefined
+    const opt = known.find((o) => o.name === name)
+    if (opt === undefined) return fail(`unexpected argument '${eq < 0 ? token : token.slice(0, eq)}' found`)
+    if (seen.has(opt.name)) return fail(`the argument '${display(opt)}' cannot be used multiple times`)
+    seen.add(opt.name)
+    if (opt.value === undefined) {
+      if (eq >= 0) return fail(`unexpected value '${token.slice(eq + 1)}' for '${display(opt)}' found; no more were expected`)
+      i++
+    } else if (eq >= 0) {
+      i++
+    } else {
+      const value = tokens[i + 1]
+      if (value === undefined || (value.startsWith("-") && value !== "-")) {
+        return fail(`a value is required for '${display(opt)}' but none was supplied`)
+      }
+      i += 2
+    }
+  }
+  return Either.right({ next: i, seen, positionals })
+}
+
+/** Decides help/version/run for `argv` (without the node and script names). */
+export const scan = (
+  argv: ReadonlyArray<string>,
+  commands: ReadonlyArray<CommandSpec>
+): Either.Either<Directive, UsageError> => {
+  // Help wins over every other problem on the line (cli.md §2).
+  const helpAt = argv.findIndex(isHelp)
+  if (helpAt >= 0) {
+    return Either.right({ _tag: "Help", command: commands.find((c) => argv.slice(0, helpAt).includes(c.name)) })
+  }
+  const rootUsage = usageLine(undefined)
+  return Either.gen(function*() {
+    const before = yield* scanPosition(argv, 0, globalList, rootUsage, true)
+    if (before.seen.has("version")) return { _tag: "Version" } as const
+    const name = argv[before.next]
+    if (name === undefined) return { _tag: "MissingCommand" } as const
+    const unrecognized = (n: string) =>
+      Either.left(new UsageError({ detail: `unrecognized subcommand '${n}'`, usage: rootUsage }))
+    if (name === "help") {
+      const [target, ...extra] = argv.slice(before.next + 1)
+      if (target === undefined) return { _tag: "Help", command: undefined } as const
+      const command = commands.find((c) => c.name === target)
+      if (command === undefined) return yield* unrecognized(target)
+      if (extra[0] !== undefined) return yield* unrecognized(extra[0])
+      return { _tag: "Help", command } as const
+    }
+    const command = commands.find((c) => c.name === name)
+    if (command === undefined) return yield* unrecognized(name)
+    const usage = usageLine(command)
+    const fail = (detail: string) => Either.left(new UsageError({ detail, usage }))
+    const after = yield* scanPosition(argv, before.next + 1, [...command.options, ...globalList], usage, false)
+    const extra = after.positionals[command.args.length]
+    if (extra !== undefined) return yield* fail(`unexpected argument '${extra}' found`)
+    const missing = command.args[after.positionals.length]
+    if (missing !== undefined) {
+      return yield* fail(`the following required arguments were not provided: <${missing.name}>`)
+    }
+    for (const [a, b] of command.conflicts) {
+      if (after.seen.has(a) && after.seen.has(b)) return yield* fail(`the argument '--${a}' cannot be used with '--${b}'`)
+    }
+    for (const [a, b] of command.requires) {
+      if (after.seen.has(a) && !after.seen.has(b)) return yield* fail(`the argument '--${a}' requires '--${b}'`)
+    }
+    const given = (name: string) => before.seen.has(name) || after.seen.has(name)
+    return { _tag: "Run", command, quiet: given("quiet"), verbose: given("verbose") } as const
+  })
+}

@@ -1,0 +1,38 @@
+import { Data } from "effect"
+
+/**
+ * Errors only the command line raises. Library errors live in src/domain/Errors.ts;
+ * src/cli/Exit.ts maps both to exit codes.
+ */
+
+/** A malformed command line (cli.md §2.1): unknown option, missing value, conflicts, ... */
+export class UsageError extends Data.TaggedError("UsageError")<{
+  readonly detail: string
+  /** The usage line of the command concerned, e.g. `trop reserve [OPTIONS]`. */
+  readonly usage: string
+}> {
+  override get message() {
+    return `error: ${this.detail}`
+  }
+}
+
+/** Arguments that parse but are invalid: `Invalid arguments: <detail>` (exit 4). */
+export class InvalidArguments extends Data.TaggedError("InvalidArguments")<{ readonly detail: string }> {
+  override get message() {
+    return `Invalid arguments: ${this.detail}`
+  }
+}
+
+/** An I/O failure of the CLI layer: stdout, config files, the working directory (exit 5). */
+export class CliIoError extends Data.TaggedError("CliIoError")<{ readonly reason: string }> {
+  override get message() {
+    return `I/O error: ${this.reason}`
+  }
+}
+
+/** An `assert-*` check that did not hold (exit 1). */
+export class AssertionFailed extends Data.TaggedError("AssertionFailed")<{ readonly detail: string }> {
+  override get message() {
+    return `Assertion failed: ${this.detail}`
+  }
+}

@@ -1,0 +1,64 @@
+import type * as Errors from "../domain/Errors.js"
+import type { AssertionFailed, CliIoError, InvalidArguments, UsageError } from "./Errors.js"
+
+/** Every failure a command can end with. */
+export type Failure =
+  | Errors.DatabaseBusy
+  | Errors.DatabaseMissing
+  | Errors.DatabaseError
+  | Errors.DatabaseCorruption
+  | Errors.UnsupportedSchemaVersion
+  | Errors.MigrationRequired
+  | Errors.IoError
+  | Errors.InvalidPath
+  | Errors.PathNotFound
+  | Errors.PermissionDenied
+  | Errors.SymlinkLoop
+  | Errors.ValidationFailed
+  | Errors.ReservationConflict
+  | Errors.NotFound
+  | Errors.PortExhausted
+  | Errors.StickyFieldChange
+  | Errors.PathRelationshipViolation
+  | Errors.InvalidConfiguration
+  | UsageError
+  | InvalidArguments
+  | CliIoError
+  | AssertionFailed
+
+/** The exit code of each failure: one place, one meaning per code (D1). */
+const EXIT_CODES: Record<Failure["_tag"], number> = {
+  AssertionFailed: 1,
+  StickyFieldChange: 1,
+  PathRelationshipViolation: 1,
+  DatabaseBusy: 2,
+  DatabaseMissing: 3,
+  UsageError: 4,
+  InvalidArguments: 4,
+  CliIoError: 5,
+  DatabaseError: 6,
+  DatabaseCorruption: 6,
+  UnsupportedSchemaVersion: 6,
+  MigrationRequired: 6,
+  IoError: 6,
+  InvalidPath: 6,
+  PathNotFound: 6,
+  PermissionDenied: 6,
+  SymlinkLoop: 6,
+  ValidationFailed: 6,
+  ReservationConflict: 6,
+  NotFound: 6,
+  PortExhausted: 6,
+  InvalidConfiguration: 7
+}
+
+export const exitCode = (failure: Failure): number => EXIT_CODES[failure._tag]
+
+/** An internal defect: one line, exit 6 (cli.md §1). */
+export const DEFECT_EXIT_CODE = 6
+
+/** The stderr text of a failure: one `Error:` line, or a usage error with its hint. */
+export const render = (failure: Failure): string =>
+  failure._tag === "UsageError"
+    ? `${failure.message}\n\nUsage: ${failure.usage}\n\nFor more information, try '--help'.`
+    : `Error: ${failure.message}`

@@ -1,0 +1,150 @@
+import { Command, ValidationError } from "@effect/cli"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as Terminal from "@effect/platform/Terminal"
+import { Cause, Console, Effect, Either, Exit, Layer, Logger, LogLevel, Option } from "effect"
+import * as fs from "node:fs"
+import pkg from "../../package.json" with { type: "json" }
+import { Occupancy } from "../probe/Occupancy.js"
+import * as Argv from "./Argv.js"
+import { assertPort } from "./commands/AssertPort.js"
+import { assertReservation } from "./commands/AssertReservation.js"
+import { list } from "./commands/List.js"
+import { release } from "./commands/Release.js"
+import { reserve } from "./commands/Reserve.js"
+import { showDataDir } from "./commands/ShowDataDir.js"
+import { showPath } from "./commands/ShowPath.js"
+import { UsageError } from "./Errors.js"
+import type { Failure } from "./Exit.js"
+import { DEFECT_EXIT_CODE, exitCode, render } from "./Exit.js"
+import { root } from "./Globals.js"
+import * as Help from "./Help.js"
+import { Invocation } from "./Invocation.js"
+import { Output } from "./Output.js"
+
+export const VERSION: string = pkg.version
+
+const commands = [reserve, release, list, assertReservation, assertPort, showDataDir, showPath] as const
+
+/** What help and the pre-scan know about every subcommand. */
+export const specs = commands.map((c) => c.spec)
+
+const app = Command.run(
+  root.pipe(Command.withSubcommands([
+    reserve.command,
+    release.command,
+    list.command,
+    assertReservation.command,
+    assertPort.command,
+    showDataDir.command,
+    showPath.command
+  ])),
+  { name: "trop", version: VERSION }
+)
+
+/**
+ * @effect/cli prints its own parse errors (with ANSI codes) through Console; we report
+ * them ourselves, so its console is silenced. Commands write through `Output`.
+ */
+const silentConsole: Console.Console = new Proxy({} as Console.Console, {
+  get: (_, property) => property === Console.TypeId ? Console.TypeId : property === "unsafe" ? console : () => Effect.void
+})
+
+/** The services @effect/cli requires; trop never prompts and never reads files through them. */
+const cliEnvironment = Layer.mergeAll(
+  FileSystem.layerNoop({}),
+  Path.layer,
+  Layer.succeed(Terminal.Terminal, {
+    columns: Effect.succeed(80),
+    rows: Effect.succeed(24),
+    isTTY: Effect.succeed(false),
+    readInput: Effect.dieMessage("trop does not prompt"),
+    readLine: Effect.dieMessage("trop does not prompt"),
+    display: () => Effect.void
+  })
+)
+
+/** Diagnostic logging (D8): `[trop] ...` lines on stderr only; shown when verbose. */
+const stderrLogger = Logger.replace(
+  Logger.defaultLogger,
+  Logger.make(({ message }) => {
+    const text = (Array.isArray(message) ? message : [message]).map(String).join(" ")
+    try {
+      fs.writeSync(2, `[trop] ${text}\n`)
+    } catch {
+      // Logging must never fail a command.
+    }
+  })
+)
+
+const usageFromParser = (error: ValidationError.ValidationError, command: string): UsageError =>
+  new UsageError({
+    // eslint-disable-next-line no-control-regex
+    detail: HelpDoc.toAnsiText(error.error).replace(/\u001b\[[0-9;]*m/g, "").trim(),
+    usage: `trop ${command} [OPTIONS]`
+  })
+
+/**
+ * Runs one command line (without the node and script names) and returns the exit code.
+ * Never fails: every error is reported on stderr and mapped to its code (D1).
+ */
+export const main = (argv: ReadonlyArray<string>): Effect.Effect<number, never, Invocation | Output> =>
+  Effect.gen(function*() {
+    const output = yield* Output
+    const directive = Argv.scan(argv, specs)
+    if (Either.isLeft(directive)) {
+      yield* output.err(render(directive.left))
+      return exitCode(directive.left)
+    }
+    switch (directive.right._tag) {
+      case "Help":
+        return yield* output.out(Help.render(directive.right.command, specs).trimEnd()).pipe(
+          Effect.as(0),
+          Effect.catchAll((e) => Effect.as(output.err(render(e)), exitCode(e)))
+        )
+      case "MissingCommand":
+        yield* output.err(Help.render(undefined, specs).trimEnd())
+        return 4
+      case "Version":
+        return yield* output.out(`trop ${VERSION}`).pipe(
+          Effect.as(0),
+          Effect.catchAll((e) => Effect.as(output.err(render(e)), exitCode(e)))
+        )
+      case "Run":
+        break
+    }
+    const { command, quiet } = directive.right
+    const { env } = yield* Invocation
+    const verbose = !quiet && (directive.right.verbose || env.TROP_LOG_MODE?.toLowerCase() === "verbose")
+    return yield* run(argv, command.name, quiet).pipe(
+      Logger.withMinimumLogLevel(verbose ? LogLevel.Debug : LogLevel.None)
+    )
+  }).pipe(Effect.provide(stderrLogger))
+
+const run = (argv: ReadonlyArray<string>, command: string, quiet: boolean) =>
+  Effect.gen(function*() {
+    const output = yield* Output
+    const started = Date.now()
+    const exit = yield* app(["node", "trop", ...argv]).pipe(
+      Effect.withConsole(silentConsole),
+      Effect.provide(cliEnvironment),
+      Effect.exit
+    )
+    const occupancy = yield* Occupancy
+    if (!quiet) for (const warning of yield* occupancy.warnings) yield* output.err(`Warning: ${warning}`)
+    yield* Effect.logDebug(`${command} finished in ${Date.now() - started} ms`)
+    if (Exit.isSuccess(exit)) return 0
+    const failure = Cause.failureOption(exit.cause)
+    if (Option.isSome(failure)) {
+      const error: Failure = ValidationError.isValidationError(failure.value)
+        ? usageFromParser(failure.value, command)
+        : failure.value
+      yield* output.err(render(error))
+      return exitCode(error)
+    }
+    const defect = Cause.squash(exit.cause)
+    yield* output.err(`Error: ${defect instanceof Error ? defect.message : String(defect)}`)
+    yield* Effect.logDebug(Cause.pretty(exit.cause))
+    return DEFECT_EXIT_CODE
+  }).pipe(Effect.provide(Occupancy.layer))

@@ -1,0 +1,42 @@
+import { Context, Effect, Layer } from "effect"
+import * as fs from "node:fs"
+import { CliIoError } from "./Errors.js"
+
+/**
+ * Where commands print. stdout carries only results (`PORT=$(trop reserve)`); everything
+ * else goes to stderr. Writes are synchronous, so output is complete when the process
+ * exits and a broken pipe surfaces as an error (exit 5).
+ */
+export class Output extends Context.Tag("trop/Output")<Output, {
+  /** Writes `text` and a newline to stdout. */
+  readonly out: (text: string) => Effect.Effect<void, CliIoError>
+  /** Writes `text` and a newline to stderr; failures there cannot be reported anywhere. */
+  readonly err: (text: string) => Effect.Effect<void>
+}>() {
+  static readonly layer = Layer.succeed(Output, {
+    out: (text) =>
+      Effect.try({
+        try: () => writeAll(1, text + "\n"),
+        catch: (cause) => new CliIoError({ reason: cause instanceof Error ? cause.message : String(cause) })
+      }),
+    err: (text) => Effect.sync(() => {
+      try {
+        writeAll(2, text + "\n")
+      } catch {
+        // Nowhere left to report it.
+      }
+    })
+  })
+}
+
+/** `writeSync` may write partially or hit EAGAIN on a non-blocking pipe; retry until done. */
+const writeAll = (fd: number, text: string) => {
+  let buffer = Buffer.from(text, "utf8")
+  while (buffer.length > 0) {
+    try {
+      buffer = buffer.subarray(fs.writeSync(fd, buffer))
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error
+    }
+  }
+}

@@ -1,0 +1,153 @@
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Effect, Either, Option } from "effect"
+import * as fs from "node:fs"
+import * as nodePath from "node:path"
+import type { CommandLineSettings } from "../config/CommandLine.js"
+import { resolve } from "../config/Resolve.js"
+import type { Settings } from "../config/Settings.js"
+import type { AbsolutePath } from "../domain/AbsolutePath.js"
+import type { CanonicalizeError, DatabaseBusy, DatabaseError, OpenError } from "../domain/Errors.js"
+import { InvalidConfiguration } from "../domain/Errors.js"
+import type { InvalidPath } from "../domain/Errors.js"
+import { canonicalize } from "../paths/Canonical.js"
+import type { PathContext } from "../paths/Normalize.js"
+import { normalize } from "../paths/Normalize.js"
+import * as Database from "../store/Database.js"
+import { classify } from "../store/SqliteErrors.js"
+import { CliIoError, UsageError } from "./Errors.js"
+import type { GlobalValues } from "./Globals.js"
+import { usageLine } from "./Help.js"
+import { Invocation } from "./Invocation.js"
+import { Output } from "./Output.js"
+
+/**
+ * The steps every command shares (cli.md §1): data directory, working directory,
+ * effective configuration, database access.
+ */
+
+const home = (env: Invocation["Type"]["env"]) => env.HOME ?? env.USERPROFILE
+
+/** `--data-dir` ▸ `TROP_DATA_DIR` ▸ `$HOME/.trop`, used verbatim (cli.md §1, step 2). */
+export const dataDirectory = (globals: GlobalValues) =>
+  Effect.gen(function*() {
+    const { env } = yield* Invocation
+    const explicit = Option.orElse(globals.dataDir, () => Option.fromNullable(env.TROP_DATA_DIR))
+    if (Option.isSome(explicit)) {
+      if (explicit.value === "") {
+        return yield* new UsageError({
+          detail: "a value is required for '--data-dir <PATH>' but none was supplied",
+          usage: usageLine(undefined)
+        })
+      }
+      return explicit.value
+    }
+    const h = home(env)
+    if (h === undefined || h === "") {
+      return yield* new InvalidConfiguration({ detail: "Could not determine the trop data directory" })
+    }
+    return nodePath.join(h, ".trop")
+  })
+
+/** Where relative and `~` paths point. */
+export const pathContext: Effect.Effect<PathContext, CliIoError, Invocation> = Effect.flatMap(
+  Invocation,
+  ({ cwd, env }) =>
+    Effect.try({
+      try: () => ({ cwd: cwd(), home: home(env) }),
+      catch: (cause) => new CliIoError({ reason: cause instanceof Error ? cause.message : String(cause) })
+    })
+)
+
+/** The canonical working directory (cli.md §1, step 4): implicit paths and discovery use it. */
+export const workingDirectory: Effect.Effect<AbsolutePath, CliIoError | CanonicalizeError, Invocation | Output> =
+  Effect.gen(function*() {
+    const { cwd } = yield* pathContext
+    return yield* canonicalize(cwd).pipe(
+      Effect.tapErrorTag("PathNotFound", () =>
+        Effect.flatMap(Output, (o) => o.err(`Warning: Cannot canonicalize inferred path because it does not exist: ${cwd}`)))
+    )
+  })
+
+/** An explicit path (`--path`, `TROP_PATH`, ...): normalized only. */
+export const explicitPath = (raw: string): Effect.Effect<AbsolutePath, InvalidPath | CliIoError | UsageError, Invocation> =>
+  Effect.flatMap(pathContext, (context) => Either.match(normalize(raw, context), {
+    onLeft: Effect.fail,
+    onRight: Effect.succeed
+  }))
+
+/** The effective configuration for this invocation (defaults, environment, command line). */
+export const settings = (
+  globals: GlobalValues,
+  commandLine: CommandLineSettings = {}
+): Effect.Effect<Settings, InvalidConfiguration, Invocation> =>
+  Effect.flatMap(Invocation, ({ env }) =>
+    resolve({
+      env,
+      commandLine: {
+        ...commandLine,
+        busyTimeoutSeconds: Option.getOrUndefined(globals.busyTimeout),
+        disableAutoinit: globals.disableAutoinit
+      }
+    }))
+
+/**
+ * Provides trop's database to `program` and turns leftover SQLite errors into typed ones
+ * naming `executing the <command> command`. A dry run never creates the database: when
+ * `trop.db` is missing it plans against an empty in-memory one (cli.md §6).
+ */
+export const withDatabase = (
+  command: string,
+  settings: Settings,
+  dataDir: string,
+  options: { readonly dryRun: boolean } = { dryRun: false }
+) =>
+<A, E, R>(
+  program: Effect.Effect<A, E, R>
+): Effect.Effect<A, Exclude<E, SqlError> | OpenError | DatabaseBusy | DatabaseError, Exclude<R, SqlClient.SqlClient>> => {
+  const file = Database.databaseFile(dataDir)
+  const missing = options.dryRun && !settings.disableAutoinit && !fs.existsSync(file)
+  return program.pipe(
+    Effect.mapError((e) =>
+      isSqlError(e)
+        ? classify(e, { operation: `executing the ${command} command`, timeoutSeconds: settings.busyTimeoutSeconds })
+        : e
+    ),
+    Effect.provide(Database.layer({
+      file: missing ? Database.IN_MEMORY : file,
+      busyTimeoutSeconds: settings.busyTimeoutSeconds,
+      autoInit: !settings.disableAutoinit
+    }))
+  ) as Effect.Effect<A, Exclude<E, SqlError> | OpenError | DatabaseBusy | DatabaseError, Exclude<R, SqlClient.SqlClient>>
+  // (mapError cannot express that the SqlError case is gone; the cast states it.)
+}
+
+const isSqlError = (e: unknown): e is SqlError =>
+  typeof e === "object" && e !== null && "_tag" in e && e._tag === "SqlError"
+
+/** Runs a mutating program in ONE immediate transaction, or plans it and rolls back (D4). */
+export const transaction = (dryRun: boolean) =>
+<A, E, R>(program: Effect.Effect<A, E, R>) =>
+  dryRun ? Database.rolledBack(program) : Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(program))
+
+/**
+ * The target path of a command: `--path`/`TROP_PATH` normalized, else the canonical
+ * working directory. An empty value is a usage error (cli.md §2).
+ */
+export const targetPath = (
+  command: string,
+  raw: Option.Option<string>,
+  cwd: AbsolutePath
+): Effect.Effect<AbsolutePath, InvalidPath | CliIoError | UsageError, Invocation> =>
+  Option.match(raw, {
+    onNone: () => Effect.succeed(cwd),
+    onSome: (value) =>
+      value === ""
+        ? Effect.fail(
+          new UsageError({
+            detail: "a value is required for '--path <PATH>' but none was supplied",
+            usage: `trop ${command} [OPTIONS]`
+          })
+        )
+        : explicitPath(value)
+  })

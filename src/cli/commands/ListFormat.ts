@@ -1,0 +1,74 @@
+import { Option } from "effect"
+import { isUnder } from "../../domain/AbsolutePath.js"
+import type { Reservation } from "../../domain/Reservation.js"
+import { formatTimestamp } from "../../domain/Reservation.js"
+import type { OutputFormat } from "../../config/Settings.js"
+
+/** `~/rest` for paths under the home directory (component-wise), else the full path. */
+const shorten = (path: string, home: string | undefined): string => {
+  if (home === undefined || home === "" || !isUnder(path, home)) return path
+  return path === home ? "~/" : `~/${path.slice(home.length).replace(/^[\\/]+/, "")}`
+}
+
+/** Quotes a delimited field only when it must (cli.md §9.3). */
+export const quoteField = (field: string, delimiter: string): string =>
+  field.includes(delimiter) || /["\r\n]/.test(field) ? `"${field.replaceAll("\"", "\"\"")}"` : field
+
+/** The `list` output in one of its formats, without the final newline. */
+export const formatList = (
+  rows: ReadonlyArray<Reservation>,
+  format: OutputFormat,
+  options: { readonly home: string | undefined; readonly fullPaths: boolean }
+): string => {
+  const text = (o: Option.Option<string>) => Option.getOrElse(o, () => "")
+  switch (format) {
+    case "table":
+      return [
+        "PORT\tPATH\tTAG\tPROJECT\tTASK\tCREATED_AT\tLAST_USED_AT",
+        ...rows.map((r) =>
+          [
+            String(r.port),
+            options.fullPaths ? r.key.path : shorten(r.key.path, options.home),
+            Option.getOrElse(r.key.tag, () => "-"),
+            Option.getOrElse(r.project, () => "-"),
+            Option.getOrElse(r.task, () => "-"),
+            formatTimestamp(r.createdAt),
+            formatTimestamp(r.lastUsedAt)
+          ].join("\t")
+        )
+      ].join("\n")
+    case "json":
+      return JSON.stringify(
+        rows.map((r) => ({
+          created_at: formatTimestamp(r.createdAt),
+          last_used_at: formatTimestamp(r.lastUsedAt),
+          path: r.key.path,
+          port: r.port,
+          project: Option.getOrNull(r.project),
+          tag: Option.getOrNull(r.key.tag),
+          task: Option.getOrNull(r.task)
+        })),
+        null,
+        2
+      )
+    case "csv":
+    case "tsv": {
+      const delimiter = format === "csv" ? "," : "\t"
+      const line = (fields: ReadonlyArray<string>) => fields.map((f) => quoteField(f, delimiter)).join(delimiter)
+      return [
+        line(["port", "path", "tag", "project", "task", "created_at", "last_used_at"]),
+        ...rows.map((r) =>
+          line([
+            String(r.port),
+            r.key.path,
+            text(r.key.tag),
+            text(r.project),
+            text(r.task),
+            formatTimestamp(r.createdAt),
+            formatTimestamp(r.lastUsedAt)
+          ])
+        )
+      ].join("\n")
+    }
+  }
+}

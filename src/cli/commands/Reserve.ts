@@ -1,0 +1,129 @@
+import { Effect, Either, Option } from "effect"
+import { tagFromInput } from "../../domain/Identifier.js"
+import * as Port from "../../domain/Port.js"
+import * as Metadata from "../../operations/Metadata.js"
+import type { ReserveRequest } from "../../operations/Reserve.js"
+import * as Reserve from "../../operations/Reserve.js"
+import * as Common from "../CommonOptions.js"
+import { define } from "../Definition.js"
+import { InvalidArguments } from "../Errors.js"
+import { flag, text } from "../Opt.js"
+import { Output } from "../Output.js"
+import * as Session from "../Session.js"
+
+const parseBound = (name: "min" | "max", raw: Option.Option<string>) =>
+  Option.match(raw, {
+    onNone: () => Effect.succeedNone,
+    onSome: (s) =>
+      Either.match(Port.parse(s), {
+        onLeft: (reason) => Effect.fail(new InvalidArguments({ detail: `invalid --${name} value: ${reason}` })),
+        onRight: (p) => Effect.succeedSome(p)
+      })
+  })
+
+export const reserve = define({
+  name: "reserve",
+  description: "Reserve a port for a directory",
+  options: {
+    path: Common.path,
+    tag: Common.tag,
+    project: text("project", "PROJECT", "Project identifier"),
+    clearProject: flag("clear-project", "Clear stored project metadata"),
+    task: text("task", "TASK", "Task identifier"),
+    clearTask: flag("clear-task", "Clear stored task metadata"),
+    port: text("port", "PORT", "Preferred port number"),
+    min: text("min", "MIN", "Minimum acceptable port"),
+    max: text("max", "MAX", "Maximum acceptable port"),
+    overwrite: flag("overwrite", "Reallocate an existing reservation for the exact path and tag"),
+    ignoreOccupied: flag("ignore-occupied", "Allow an occupied preferred port"),
+    ignoreExclusions: flag("ignore-exclusions", "Allow an excluded preferred port"),
+    force: flag("force", "Overwrite and bypass path, metadata, occupancy, and exclusion guards"),
+    allowUnrelatedPath: Common.allowUnrelatedPath,
+    allowProjectChange: Common.allowProjectChange,
+    allowTaskChange: Common.allowTaskChange,
+    allowChange: Common.allowChange,
+    disableAutoprune: flag("disable-autoprune", "Disable automatic pruning"),
+    disableAutoexpire: flag("disable-autoexpire", "Disable automatic expiration"),
+    disableAutoclean: flag("disable-autoclean", "Disable all automatic cleanup"),
+    dryRun: Common.dryRun,
+    ...Common.occupancy
+  },
+  conflicts: [["project", "clear-project"], ["task", "clear-task"]]
+}, (o) =>
+  Effect.gen(function*() {
+    const output = yield* Output
+    const quiet = o.globals.quiet
+    const dataDir = yield* Session.dataDirectory(o.globals)
+    // Pre-flight checks that need no configuration (cli.md §1, step 3).
+    const min = yield* parseBound("min", o.min)
+    const max = yield* parseBound("max", o.max)
+    if (Option.isSome(min) && Option.isSome(max) && min.value > max.value) {
+      return yield* new InvalidArguments({
+        detail: `Invalid port range: min (${min.value}) must be less than or equal to max (${max.value})`
+      })
+    }
+    const cwd = yield* Session.workingDirectory
+    const settings = yield* Session.settings(o.globals, {
+      project: Option.getOrUndefined(o.project),
+      clearProject: o.clearProject,
+      task: Option.getOrUndefined(o.task),
+      clearTask: o.clearTask,
+      min: Option.getOrUndefined(min),
+      max: Option.getOrUndefined(max),
+      allowUnrelatedPath: o.allowUnrelatedPath,
+      allowProjectChange: o.allowProjectChange,
+      allowTaskChange: o.allowTaskChange,
+      allowChange: o.allowChange,
+      disableAutoprune: o.disableAutoprune || o.disableAutoclean,
+      disableAutoexpire: o.disableAutoexpire || o.disableAutoclean,
+      occupancy: Common.occupancyLeaves(o)
+    })
+    const path = yield* Session.targetPath("reserve", o.path, cwd)
+    const tag = yield* Option.match(o.tag, {
+      onNone: () => Effect.succeedNone,
+      onSome: (raw) =>
+        Either.match(tagFromInput(raw), {
+          onLeft: (reason) => Effect.fail(new InvalidArguments({ detail: `validation error for 'tag': ${reason}` })),
+          onRight: Effect.succeedSome
+        })
+    })
+    const preferred = yield* Option.match(o.port, {
+      onNone: () => Effect.succeedNone,
+      onSome: (raw) =>
+        Either.match(Port.parse(raw), {
+          onLeft: (detail) => Effect.fail(new InvalidArguments({ detail })),
+          onRight: Effect.succeedSome
+        })
+    })
+    const request: ReserveRequest = {
+      key: { path, tag },
+      cwd,
+      preferred,
+      project: o.clearProject
+        ? Metadata.clear
+        : Option.match(settings.project, { onNone: () => Metadata.preserve, onSome: Metadata.set }),
+      task: o.clearTask
+        ? Metadata.clear
+        : Option.match(settings.task, { onNone: () => Metadata.preserve, onSome: Metadata.set }),
+      overwrite: o.overwrite,
+      force: o.force,
+      ignoreOccupied: o.ignoreOccupied,
+      ignoreExclusions: o.ignoreExclusions
+    }
+    const database = Session.withDatabase("reserve", settings, dataDir, { dryRun: o.dryRun })
+    if (o.dryRun) {
+      const plan = yield* Reserve.plan(request, settings).pipe(Session.transaction(true), database)
+      if (!quiet) {
+        yield* output.err("Dry run - would perform the following actions:")
+        for (const [i, line] of Reserve.describe(plan).entries()) yield* output.err(`  ${i + 1}. ${line}`)
+      }
+      return
+    }
+    const plan = yield* Reserve.plan(request, settings).pipe(
+      Effect.tap(Reserve.execute),
+      Session.transaction(false),
+      database
+    )
+    yield* output.out(String(plan.reservation.port))
+    if (!quiet) for (const warning of Reserve.warnings(plan)) yield* output.err(`Warning: ${warning}`)
+  }))

@@ -1,0 +1,193 @@
+import { Either, Option } from "effect"
+import type { InvalidConfiguration } from "../domain/Errors.js"
+import { invalidField } from "../domain/Errors.js"
+import type { ExcludedRange } from "../domain/Exclusions.js"
+import { projectFromInput, taskFromInput } from "../domain/Identifier.js"
+import * as Port from "../domain/Port.js"
+import type { OccupancyCheck } from "../probe/Policy.js"
+import { fromCheck } from "../probe/Policy.js"
+import type { OutputFormat, Settings } from "./Settings.js"
+
+/** Where a setting came from: a file path, an environment variable or a fixed label. */
+export type Source = string
+
+export const DEFAULTS_SOURCE: Source = "<built-in defaults>"
+export const COMMAND_LINE: Source = "<command line>"
+
+export interface Sourced<A> {
+  readonly value: A
+  readonly source: Source
+}
+
+/** An `excluded_ports` entry as written, before validation (`start` may exceed `end`, ports may be 0). */
+export interface ExclusionEntry {
+  readonly start: number
+  readonly end: number
+}
+
+/**
+ * The configuration while layers are applied, lowest first (semantics.md §4.3). Every
+ * field remembers the source that set it, for error annotation.
+ */
+export interface Merged {
+  readonly project: Option.Option<Sourced<string>>
+  readonly task: Option.Option<Sourced<string>>
+  readonly ports: {
+    readonly min: number
+    readonly max: Option.Option<number>
+    readonly maxOffset: Option.Option<number>
+    /** The latest layer that set min, max or max_offset. */
+    readonly source: Source
+  }
+  /** Accumulated across every layer; `index` is the position within its source's list. */
+  readonly excludedPorts: ReadonlyArray<Sourced<ExclusionEntry> & { readonly index: number }>
+  readonly expireAfterDays: Sourced<number>
+  readonly occupancyCheck: OccupancyCheck
+  readonly disableAutoinit: boolean
+  readonly disableAutoprune: boolean
+  readonly disableAutoexpire: boolean
+  readonly allowUnrelatedPath: boolean
+  readonly allowChangeProject: boolean
+  readonly allowChangeTask: boolean
+  readonly allowChange: boolean
+  readonly maximumLockWaitSeconds: Sourced<number>
+  readonly outputFormat: OutputFormat
+}
+
+/** Built-in defaults (semantics.md §4.3, layer 1). */
+export const defaults: Merged = {
+  project: Option.none(),
+  task: Option.none(),
+  ports: { min: 5000, max: Option.some(7000), maxOffset: Option.none(), source: DEFAULTS_SOURCE },
+  excludedPorts: [],
+  expireAfterDays: { value: 30, source: DEFAULTS_SOURCE },
+  occupancyCheck: {
+    skip: false,
+    skip_ip4: false,
+    skip_ip6: false,
+    skip_tcp: false,
+    skip_udp: false,
+    check_all_interfaces: false
+  },
+  disableAutoinit: false,
+  disableAutoprune: false,
+  disableAutoexpire: false,
+  allowUnrelatedPath: false,
+  allowChangeProject: false,
+  allowChangeTask: false,
+  allowChange: false,
+  maximumLockWaitSeconds: { value: 5, source: DEFAULTS_SOURCE },
+  outputFormat: "table"
+}
+
+/** One configuration layer: how it changes what the lower layers produced. */
+export type ConfigLayer = (merged: Merged) => Merged
+
+/** Applies layers lowest first. */
+export const merge = (layers: ReadonlyArray<ConfigLayer>, base: Merged = defaults): Merged =>
+  layers.reduce((m, layer) => layer(m), base)
+
+/** Sets `min` only, keeping the inherited max or offset (`--min`, `TROP_PORT_MIN`). */
+export const setMin = (m: Merged, min: number, source: Source): Merged => ({ ...m, ports: { ...m.ports, min, source } })
+
+/** Sets `max` and clears `max_offset` (`--max`, `TROP_PORT_MAX`). */
+export const setMax = (m: Merged, max: number, source: Source): Merged => ({
+  ...m,
+  ports: { ...m.ports, max: Option.some(max), maxOffset: Option.none(), source }
+})
+
+/** Sets `max_offset` and clears `max` (`TROP_PORT_MAX_OFFSET`). */
+export const setMaxOffset = (m: Merged, maxOffset: number, source: Source): Merged => ({
+  ...m,
+  ports: { ...m.ports, max: Option.none(), maxOffset: Option.some(maxOffset), source }
+})
+
+export const addExclusions = (m: Merged, entries: ReadonlyArray<ExclusionEntry>, source: Source): Merged => ({
+  ...m,
+  excludedPorts: [...m.excludedPorts, ...entries.map((value, index) => ({ value, source, index }))]
+})
+
+export const MAX_LOCK_WAIT_SECONDS = 2147483
+
+/** Why an exclusion entry is invalid (semantics.md §4.5), or undefined. */
+export const exclusionProblem = (entry: ExclusionEntry): string | undefined => {
+  if (entry.start === entry.end) return entry.start === 0 ? "Invalid port: 0" : undefined
+  if (entry.start === 0) return "Invalid start port: 0"
+  if (entry.end === 0) return "Invalid end port: 0"
+  return entry.end < entry.start ? `Invalid range: ${entry.start}..${entry.end} (end < start)` : undefined
+}
+
+const validatePorts = (ports: Merged["ports"]) => {
+  const fail = (field: string, reason: string) => Either.left(invalidField(field, ports.source, reason))
+  if (ports.min === 0) return fail("ports.min", "Invalid port number: 0")
+  if (Option.isSome(ports.max) && Option.isSome(ports.maxOffset)) {
+    return fail("ports", "Cannot specify both max and max_offset")
+  }
+  let max: number
+  if (Option.isSome(ports.maxOffset)) {
+    const offset = ports.maxOffset.value
+    if (offset === 0) return fail("ports.max_offset", "max_offset must be > 0")
+    if (ports.min + offset > Port.MAX_PORT) {
+      return fail("ports.max_offset", `Offset ${offset} would overflow when added to min port ${ports.min}`)
+    }
+    max = ports.min + offset
+  } else {
+    max = Option.getOrElse(ports.max, () => ports.min)
+    if (max === 0) return fail("ports.max", "Invalid port number: 0")
+  }
+  if (max < ports.min) return fail("ports", "max must be >= min")
+  return Either.right({ min: Port.unsafeMake(ports.min), max: Port.unsafeMake(max) })
+}
+
+const validateIdentifier = <A>(
+  field: string,
+  value: Option.Option<Sourced<string>>,
+  parse: (raw: string) => Either.Either<A, string>
+): Either.Either<Option.Option<A>, InvalidConfiguration> =>
+  Option.match(value, {
+    onNone: () => Either.right(Option.none()),
+    onSome: ({ source, value }) =>
+      parse(value).pipe(Either.map(Option.some), Either.mapLeft((reason) => invalidField(field, source, reason)))
+  })
+
+/** Validates the merged layers into `Settings`; the first failing rule is reported. */
+export const validate = (m: Merged): Either.Either<Settings, InvalidConfiguration> =>
+  Either.gen(function*() {
+    const range = yield* validatePorts(m.ports)
+    const exclusions: Array<ExcludedRange> = []
+    for (const { index, source, value } of m.excludedPorts) {
+      const problem = exclusionProblem(value)
+      if (problem !== undefined) return yield* Either.left(invalidField(`excluded_ports[${index}]`, source, problem))
+      exclusions.push({ start: Port.unsafeMake(value.start), end: Port.unsafeMake(value.end) })
+    }
+    if (m.expireAfterDays.value === 0) {
+      return yield* Either.left(invalidField("cleanup.expire_after_days", m.expireAfterDays.source, "Must be > 0"))
+    }
+    if (m.maximumLockWaitSeconds.value > MAX_LOCK_WAIT_SECONDS) {
+      return yield* Either.left(
+        invalidField(
+          "maximum_lock_wait_seconds",
+          m.maximumLockWaitSeconds.source,
+          `Timeout must not exceed ${MAX_LOCK_WAIT_SECONDS} seconds`
+        )
+      )
+    }
+    const project = yield* validateIdentifier("project", m.project, projectFromInput)
+    const task = yield* validateIdentifier("task", m.task, taskFromInput)
+    return {
+      range,
+      exclusions,
+      occupancy: fromCheck(m.occupancyCheck),
+      project,
+      task,
+      allowUnrelatedPath: m.allowUnrelatedPath,
+      allowProjectChange: m.allowChange || m.allowChangeProject,
+      allowTaskChange: m.allowChange || m.allowChangeTask,
+      disableAutoinit: m.disableAutoinit,
+      disableAutoprune: m.disableAutoprune,
+      disableAutoexpire: m.disableAutoexpire,
+      expireAfterDays: m.expireAfterDays.value,
+      busyTimeoutSeconds: m.maximumLockWaitSeconds.value,
+      outputFormat: m.outputFormat
+    }
+  })

@@ -1,0 +1,164 @@
+import { Data } from "effect"
+
+/**
+ * Every failure trop's library can report (semantics.md §15). Each carries the data of
+ * its message; the CLI maps each tag to exactly one exit code (src/cli/Exit.ts).
+ */
+
+/** A SQLite busy/locked error that survived the busy timeout. */
+export class DatabaseBusy extends Data.TaggedError("DatabaseBusy")<{
+  readonly operation: string
+  readonly timeoutSeconds: number
+}> {
+  override get message() {
+    return `database lock timeout while ${this.operation} after ${this.timeoutSeconds}s`
+  }
+}
+
+/** `trop.db` does not exist and auto-init is disabled. */
+export class DatabaseMissing extends Data.TaggedError("DatabaseMissing")<{ readonly file: string }> {
+  override get message() {
+    return "Data directory not found (use --data-dir or enable auto-init)"
+  }
+}
+
+/** Any other SQLite error. */
+export class DatabaseError extends Data.TaggedError("DatabaseError")<{ readonly reason: string }> {
+  override get message() {
+    return `database error: ${this.reason}`
+  }
+}
+
+export class DatabaseCorruption extends Data.TaggedError("DatabaseCorruption")<{ readonly details: string }> {
+  override get message() {
+    return `database corruption detected: ${this.details}`
+  }
+}
+
+export class UnsupportedSchemaVersion extends Data.TaggedError("UnsupportedSchemaVersion")<{
+  readonly expected: number
+  readonly found: number
+}> {
+  override get message() {
+    return `unsupported schema version: expected ${this.expected}, found ${this.found}`
+  }
+}
+
+export class MigrationRequired extends Data.TaggedError("MigrationRequired")<{
+  readonly found: number
+  readonly target: number
+  readonly action: string
+}> {
+  override get message() {
+    return `database schema migration required from version ${this.found} to ${this.target}: ${this.action}`
+  }
+}
+
+/** A library-level I/O failure (e.g. the data directory cannot be created). */
+export class IoError extends Data.TaggedError("IoError")<{ readonly reason: string }> {
+  override get message() {
+    return `I/O error: ${this.reason}`
+  }
+}
+
+export class InvalidPath extends Data.TaggedError("InvalidPath")<{ readonly path: string; readonly reason: string }> {
+  override get message() {
+    return `invalid path ${this.path}: ${this.reason}`
+  }
+}
+
+export class PathNotFound extends Data.TaggedError("PathNotFound")<{ readonly path: string }> {
+  override get message() {
+    return `path not found: ${this.path}`
+  }
+}
+
+export class PermissionDenied extends Data.TaggedError("PermissionDenied")<{ readonly path: string }> {
+  override get message() {
+    return `permission denied: ${this.path}`
+  }
+}
+
+export class SymlinkLoop extends Data.TaggedError("SymlinkLoop")<{ readonly path: string }> {
+  override get message() {
+    return `symlink loop detected: ${this.path}`
+  }
+}
+
+/** A value that fails a domain rule, e.g. `validation error for 'tag': …`. */
+export class ValidationFailed extends Data.TaggedError("ValidationFailed")<{
+  readonly field: string
+  readonly reason: string
+}> {
+  override get message() {
+    return `validation error for '${this.field}': ${this.reason}`
+  }
+}
+
+export class ReservationConflict extends Data.TaggedError("ReservationConflict")<{ readonly details: string }> {
+  override get message() {
+    return `reservation conflict: ${this.details}`
+  }
+}
+
+export class NotFound extends Data.TaggedError("NotFound")<{ readonly resource: string }> {
+  override get message() {
+    return `not found: ${this.resource}`
+  }
+}
+
+/** No port of the range could be handed out (semantics.md §7.6). */
+export class PortExhausted extends Data.TaggedError("PortExhausted")<{
+  readonly range: string
+  readonly details: string
+}> {
+  override get message() {
+    return `port range ${this.range} exhausted${this.details}`
+  }
+}
+
+/** Changing a reservation's project or task without permission (semantics.md §5.2). */
+export class StickyFieldChange extends Data.TaggedError("StickyFieldChange")<{
+  readonly field: "project" | "task"
+  readonly details: string
+}> {
+  override get message() {
+    return `cannot change sticky field '${this.field}': ${this.details}`
+  }
+}
+
+/** The target path is neither the working directory, an ancestor nor a descendant. */
+export class PathRelationshipViolation extends Data.TaggedError("PathRelationshipViolation")<{
+  readonly target: string
+  readonly cwd: string
+}> {
+  override get message() {
+    return `path relationship violation: ${this.target} and ${this.cwd} are unrelated paths`
+  }
+}
+
+/** Paths that canonicalization can fail with (semantics.md §3.2). */
+export type CanonicalizeError = PathNotFound | PermissionDenied | SymlinkLoop | IoError
+
+/** What opening the database can fail with. */
+export type OpenError =
+  | DatabaseBusy
+  | DatabaseMissing
+  | DatabaseError
+  | DatabaseCorruption
+  | UnsupportedSchemaVersion
+  | MigrationRequired
+  | IoError
+
+/** The effective configuration cannot be built (exit 7). `detail` names field and source. */
+export class InvalidConfiguration extends Data.TaggedError("InvalidConfiguration")<{ readonly detail: string }> {
+  override get message() {
+    return `Configuration error: ${this.detail}`
+  }
+}
+
+/** `validation error for '<field> (<source>)': <reason>`, the annotated form of §4.7. */
+export const invalidField = (field: string, source: string | undefined, reason: string) =>
+  new InvalidConfiguration({
+    detail: `validation error for '${source === undefined ? field : `${field} (${source})`}': ${reason}`
+  })

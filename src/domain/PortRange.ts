@@ -1,0 +1,22 @@
+import * as Port from "./Port.js"
+
+/** An inclusive range of ports with `min <= max`; only `make` builds one. */
+export interface PortRange {
+  readonly min: Port.Port
+  readonly max: Port.Port
+}
+
+export const make = (min: Port.Port, max: Port.Port): PortRange | undefined =>
+  min <= max ? { min, max } : undefined
+
+/** The default range of the built-in configuration (semantics.md §4.3). */
+export const defaultRange: PortRange = { min: Port.unsafeMake(5000), max: Port.unsafeMake(7000) }
+
+export const contains = (range: PortRange, port: number): boolean => port >= range.min && port <= range.max
+
+/** Every port of the range in ascending order. */
+export function* ports(range: PortRange): Generator<Port.Port> {
+  for (let p: number = range.min; p <= range.max; p++) yield Port.unsafeMake(p)
+}
+
+export const format = (range: PortRange): string => `${range.min}-${range.max}`

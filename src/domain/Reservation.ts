@@ -1,0 +1,26 @@
+import { Option, Schema } from "effect"
+import type { Project, Task } from "./Identifier.js"
+import type { Port } from "./Port.js"
+import type { ReservationKey } from "./ReservationKey.js"
+
+/** Whole Unix seconds, UTC, within the range trop can store and display (semantics.md §13.8). */
+export const UnixSeconds = Schema.Int.pipe(Schema.between(0, 8210298412799), Schema.brand("trop/UnixSeconds"))
+export type UnixSeconds = typeof UnixSeconds.Type
+
+/** A stored `(path, tag) → port` reservation with its sticky metadata. */
+export interface Reservation {
+  readonly key: ReservationKey
+  readonly port: Port
+  readonly project: Option.Option<Project>
+  readonly task: Option.Option<Task>
+  readonly createdAt: UnixSeconds
+  readonly lastUsedAt: UnixSeconds
+}
+
+/** `YYYY-MM-DD HH:MM:SS` in UTC, the timestamp format of every output (cli.md §8.3). */
+export const formatTimestamp = (seconds: UnixSeconds): string => {
+  const d = new Date(seconds * 1000)
+  const two = (n: number) => String(n).padStart(2, "0")
+  return `${String(d.getUTCFullYear()).padStart(4, "0")}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())} ` +
+    `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`
+}

@@ -1,0 +1,120 @@
+import { Effect, Either, Option } from "effect"
+import type { Exclusions } from "../domain/Exclusions.js"
+import { isExcluded } from "../domain/Exclusions.js"
+import type { Port } from "../domain/Port.js"
+import type { PortRange } from "../domain/PortRange.js"
+import { ports } from "../domain/PortRange.js"
+import type { OccupancyPolicy } from "../probe/Policy.js"
+import { describeFailure, Occupancy } from "../probe/Occupancy.js"
+
+/** Why a port cannot be handed out; the first failing check wins (semantics.md §7.2). */
+export type Blocker =
+  | { readonly _tag: "reserved" }
+  | { readonly _tag: "excluded" }
+  | { readonly _tag: "occupied" }
+  | { readonly _tag: "possibly occupied"; readonly description: string }
+
+/** What allocation checks a port against. */
+export interface Availability {
+  /** Ports held by keys other than the one being reserved. */
+  readonly reserved: ReadonlySet<number>
+  readonly exclusions: Exclusions
+  readonly policy: OccupancyPolicy
+}
+
+export interface Bypass {
+  readonly ignoreExclusions: boolean
+  readonly ignoreOccupied: boolean
+}
+
+const NO_BYPASS: Bypass = { ignoreExclusions: false, ignoreOccupied: false }
+
+/**
+ * The first check `port` fails: reserved by another key ▸ excluded ▸ occupied ▸ possibly
+ * occupied. Probes run only for ports that pass the first two checks.
+ */
+export const blockerOf = (
+  port: Port,
+  availability: Availability,
+  bypass: Bypass = NO_BYPASS
+): Effect.Effect<Option.Option<Blocker>, never, Occupancy> => {
+  if (availability.reserved.has(port)) return Effect.succeedSome({ _tag: "reserved" })
+  if (!bypass.ignoreExclusions && isExcluded(availability.exclusions, port)) {
+    return Effect.succeedSome({ _tag: "excluded" })
+  }
+  if (bypass.ignoreOccupied) return Effect.succeedNone
+  return Effect.flatMap(Occupancy, (occupancy) => occupancy.check(port, availability.policy)).pipe(
+    Effect.map((o): Option.Option<Blocker> => {
+      if (o.inUse.length > 0) return Option.some({ _tag: "occupied" })
+      const [failure] = o.failures
+      return failure === undefined
+        ? Option.none()
+        : Option.some({ _tag: "possibly occupied", description: describeFailure(port, failure) })
+    })
+  )
+}
+
+/** Every port of the range was unavailable; why, for the exhaustion message. */
+export interface Exhaustion {
+  readonly kinds: ReadonlySet<Blocker["_tag"]>
+  /** The lowest possibly-occupied port and its probe failure (D3). */
+  readonly firstPossiblyOccupied: Option.Option<{ readonly port: Port; readonly description: string }>
+}
+
+const KIND_ORDER: ReadonlyArray<Blocker["_tag"]> = ["reserved", "excluded", "occupied", "possibly occupied"]
+
+/** `reserved, occupied, possibly occupied (port P: ...)` or `unavailable` (semantics.md §7.6). */
+export const formatBlockers = (exhaustion: Exhaustion): string => {
+  const parts = KIND_ORDER.filter((kind) => exhaustion.kinds.has(kind)).map((kind) =>
+    kind === "possibly occupied"
+      ? Option.match(exhaustion.firstPossiblyOccupied, {
+        onNone: () => kind,
+        onSome: ({ description, port }) => `${kind} (port ${port}: ${description})`
+      })
+      : kind
+  )
+  return parts.length === 0 ? "unavailable" : parts.join(", ")
+}
+
+/**
+ * The forward scan (semantics.md §7.4): the lowest available port of the range. When none
+ * is, every port has been classified, which is exactly what the exhaustion reports.
+ */
+export const scan = (
+  range: PortRange,
+  availability: Availability
+): Effect.Effect<Either.Either<Port, Exhaustion>, never, Occupancy> =>
+  Effect.gen(function*() {
+    const kinds = new Set<Blocker["_tag"]>()
+    let firstPossiblyOccupied: Exhaustion["firstPossiblyOccupied"] = Option.none()
+    for (const port of ports(range)) {
+      const blocker = yield* blockerOf(port, availability)
+      if (Option.isNone(blocker)) return Either.right(port)
+      kinds.add(blocker.value._tag)
+      if (blocker.value._tag === "possibly occupied" && Option.isNone(firstPossiblyOccupied)) {
+        firstPossiblyOccupied = Option.some({ port, description: blocker.value.description })
+      }
+    }
+    return Either.left({ kinds, firstPossiblyOccupied })
+  })
+
+/**
+ * A preferred port if it is available (anywhere in 1..65535, D2), else the forward scan.
+ * The bypass flags apply to the preferred port only; another key's port is never taken.
+ */
+export const allocate = (request: {
+  readonly preferred: Option.Option<Port>
+  readonly bypass: Bypass
+  readonly range: PortRange
+  readonly availability: Availability
+}): Effect.Effect<Either.Either<Port, Exhaustion>, never, Occupancy> =>
+  Option.match(request.preferred, {
+    onNone: () => scan(request.range, request.availability),
+    onSome: (port) =>
+      blockerOf(port, request.availability, request.bypass).pipe(
+        Effect.flatMap(Option.match({
+          onNone: () => Effect.succeed(Either.right(port)),
+          onSome: () => scan(request.range, request.availability)
+        }))
+      )
+  })

@@ -1,0 +1,42 @@
+import { Effect, Option } from "effect"
+import { StickyFieldChange } from "../domain/Errors.js"
+import { quoted } from "../domain/Identifier.js"
+
+/** What a command asks for one sticky field (semantics.md §5.1). */
+export type MetadataIntent<A> =
+  | { readonly _tag: "Preserve" }
+  | { readonly _tag: "Set"; readonly value: A }
+  | { readonly _tag: "Clear" }
+
+export const preserve: MetadataIntent<never> = { _tag: "Preserve" }
+export const clear: MetadataIntent<never> = { _tag: "Clear" }
+export const set = <A>(value: A): MetadataIntent<A> => ({ _tag: "Set", value })
+
+/** The value an intent leaves on a row that currently stores `stored`. */
+export const apply = <A>(intent: MetadataIntent<A>, stored: Option.Option<A>): Option.Option<A> => {
+  switch (intent._tag) {
+    case "Preserve":
+      return stored
+    case "Set":
+      return Option.some(intent.value)
+    case "Clear":
+      return Option.none()
+  }
+}
+
+/**
+ * Fails when a sticky field would change without permission (semantics.md §5.2).
+ * `describe` words the change, e.g. `Cannot change project from 'a' to none`.
+ */
+export const checkSticky = <A extends string>(
+  field: "project" | "task",
+  stored: Option.Option<A>,
+  requested: Option.Option<A>,
+  permitted: boolean,
+  describe: (from: string, to: string) => string
+): Effect.Effect<void, StickyFieldChange> => {
+  const from = Option.getOrUndefined(stored)
+  const to = Option.getOrUndefined(requested)
+  if (from === to || permitted) return Effect.void
+  return Effect.fail(new StickyFieldChange({ field, details: describe(quoted(from), quoted(to)) }))
+}

@@ -1,0 +1,210 @@
+import type * as SqlClient from "@effect/sql/SqlClient"
+import { Clock, Effect, Either, Option } from "effect"
+import type { AbsolutePath } from "../domain/AbsolutePath.js"
+import type { PathRelationshipViolation, StickyFieldChange } from "../domain/Errors.js"
+import { PortExhausted } from "../domain/Errors.js"
+import type { Project, Task } from "../domain/Identifier.js"
+import type { Port } from "../domain/Port.js"
+import * as PortRange from "../domain/PortRange.js"
+import type { Reservation, UnixSeconds } from "../domain/Reservation.js"
+import type { ReservationKey } from "../domain/ReservationKey.js"
+import * as Key from "../domain/ReservationKey.js"
+import type { Settings } from "../config/Settings.js"
+import { checkRelated } from "../paths/Guard.js"
+import type { Occupancy } from "../probe/Occupancy.js"
+import type { StoreError } from "../store/Reservations.js"
+import * as Reservations from "../store/Reservations.js"
+import type { Availability, Exhaustion } from "./Allocate.js"
+import { allocate, formatBlockers } from "./Allocate.js"
+import type { CleanupPlan } from "./Cleanup.js"
+import * as Cleanup from "./Cleanup.js"
+import type { MetadataIntent } from "./Metadata.js"
+import * as Metadata from "./Metadata.js"
+
+/** A single-port reservation request (`trop reserve`), inputs already validated. */
+export interface ReserveRequest {
+  readonly key: ReservationKey
+  /** The canonical working directory, for the path guard. */
+  readonly cwd: AbsolutePath
+  readonly preferred: Option.Option<Port>
+  readonly project: MetadataIntent<Project>
+  readonly task: MetadataIntent<Task>
+  /** Reallocate an existing key (`--overwrite`). */
+  readonly overwrite: boolean
+  /** `--overwrite` + both ignore flags + no path guard + no sticky checks. */
+  readonly force: boolean
+  readonly ignoreOccupied: boolean
+  readonly ignoreExclusions: boolean
+}
+
+/** The decision `plan` made; `execute` applies it without deciding anything. */
+export interface ReservePlan {
+  /** The row as it will be stored. */
+  readonly reservation: Reservation
+  /** A fresh row (new key or reallocation) replacing `previous`, or a refresh of the stored row. */
+  readonly action: "allocate" | "refresh"
+  readonly previous: Option.Option<Reservation>
+  /** Set when the range was exhausted and an automatic cleanup freed a port. */
+  readonly cleanup: Option.Option<CleanupPlan>
+}
+
+export type ReserveError = StoreError | PathRelationshipViolation | StickyFieldChange | PortExhausted
+
+/** `Reserve port 5001 for /p:web` or `Refresh reservation /p:web on port 5001` (D4). */
+export const describe = (plan: ReservePlan): ReadonlyArray<string> => {
+  const { key, port } = plan.reservation
+  const keepsPort = Option.exists(plan.previous, (p) => p.port === port)
+  const main = keepsPort ? `Refresh reservation ${Key.format(key)} on port ${port}` : `Reserve port ${port} for ${Key.format(key)}`
+  return Option.match(plan.cleanup, {
+    onNone: () => [main],
+    onSome: (c) => [`Automatic cleanup would prune ${c.pruned.length} and expire ${c.expired.length} reservation(s)`, main]
+  })
+}
+
+/** The warning printed after a reservation that needed the automatic cleanup. */
+export const warnings = (plan: ReservePlan): ReadonlyArray<string> =>
+  Option.match(plan.cleanup, {
+    onNone: () => [],
+    onSome: (c) => [
+      `Automatic cleanup after initial port exhaustion pruned ${c.pruned.length} and expired ${c.expired.length} reservation(s); allocation succeeded on the single retry.`
+    ]
+  })
+
+const cleanupPolicyText = (s: Settings): string =>
+  s.disableAutoprune && s.disableAutoexpire
+    ? "automatic pruning and expiration disabled"
+    : s.disableAutoprune
+    ? "automatic pruning disabled"
+    : s.disableAutoexpire
+    ? "automatic expiration disabled"
+    : "automatic pruning and expiration enabled"
+
+const now: Effect.Effect<UnixSeconds> = Effect.map(Clock.currentTimeMillis, (ms) => Math.floor(ms / 1000) as UnixSeconds)
+
+/**
+ * Allocates a port for `key`; on exhaustion runs the automatic cleanup (planned, not yet
+ * executed) and retries once with the ports it would free (semantics.md §7.6).
+ */
+const allocateWithCleanup = (
+  request: ReserveRequest,
+  settings: Settings,
+  rows: ReadonlyArray<Reservation>,
+  at: UnixSeconds
+): Effect.Effect<{ readonly port: Port; readonly cleanup: Option.Option<CleanupPlan> }, PortExhausted, Occupancy> =>
+  Effect.gen(function*() {
+    const attempt = (others: ReadonlyArray<Reservation>) => {
+      const availability: Availability = {
+        reserved: new Set(others.filter((r) => !Key.equals(r.key, request.key)).map((r) => r.port)),
+        exclusions: settings.exclusions,
+        policy: settings.occupancy
+      }
+      return allocate({
+        preferred: request.preferred,
+        bypass: {
+          ignoreExclusions: request.ignoreExclusions || request.force,
+          ignoreOccupied: request.ignoreOccupied || request.force
+        },
+        range: settings.range,
+        availability
+      })
+    }
+    const exhausted = (details: string) =>
+      new PortExhausted({ range: PortRange.format(settings.range), details })
+    const first = yield* attempt(rows)
+    if (Either.isRight(first)) return { port: first.right, cleanup: Option.none() }
+    if (settings.disableAutoprune && settings.disableAutoexpire) {
+      return yield* exhausted(
+        `: cleanup was skipped (automatic pruning and expiration disabled); remaining blockers: ${formatBlockers(first.left)}`
+      )
+    }
+    const cleanup = yield* Cleanup.plan(rows, {
+      prune: !settings.disableAutoprune,
+      expireAfterDays: settings.disableAutoexpire ? Option.none() : Option.some(settings.expireAfterDays)
+    }, at)
+    const removed = new Set([...cleanup.pruned, ...cleanup.expired])
+    const retry = yield* attempt(rows.filter((r) => !removed.has(r)))
+    return yield* Either.match(retry, {
+      onRight: (port) => Effect.succeed({ port, cleanup: Option.some(cleanup) }),
+      onLeft: (exhaustion: Exhaustion) =>
+        exhausted(
+          ` after cleanup: remaining blockers after the single retry: ${formatBlockers(exhaustion)}; automatic cleanup pruned ${cleanup.pruned.length} and expired ${cleanup.expired.length} reservation(s); ${
+            cleanupPolicyText(settings)
+          }`
+        )
+    })
+  })
+
+/**
+ * Decides what `reserve` does (semantics.md §7): path guard, existing key (refresh, sticky
+ * checks, overwrite) or a new allocation. Reads the database; writes nothing. Run it and
+ * `execute` inside ONE immediate transaction.
+ */
+export const plan = (
+  request: ReserveRequest,
+  settings: Settings
+): Effect.Effect<ReservePlan, ReserveError, SqlClient.SqlClient | Occupancy> =>
+  Effect.gen(function*() {
+    const at = yield* now
+    if (!request.force && !settings.allowUnrelatedPath) yield* checkRelated(request.key.path, request.cwd)
+    const existing = yield* Reservations.byKey(request.key)
+    const stored = <A>(pick: (r: Reservation) => Option.Option<A>) => Option.flatMap(existing, pick)
+    const project = Metadata.apply(request.project, stored((r) => r.project))
+    const task = Metadata.apply(request.task, stored((r) => r.task))
+    if (Option.isSome(existing)) {
+      const permitted = (allowed: boolean) => request.force || allowed
+      yield* Metadata.checkSticky(
+        "project",
+        existing.value.project,
+        project,
+        permitted(settings.allowProjectChange),
+        (from, to) => `Cannot change project from ${from} to ${to} without --force or --allow-project-change`
+      )
+      yield* Metadata.checkSticky(
+        "task",
+        existing.value.task,
+        task,
+        permitted(settings.allowTaskChange),
+        (from, to) => `Cannot change task from ${from} to ${to} without --force or --allow-task-change`
+      )
+      if (!request.overwrite && !request.force) {
+        return {
+          reservation: { ...existing.value, project, task, lastUsedAt: at },
+          action: "refresh",
+          previous: existing,
+          cleanup: Option.none()
+        }
+      }
+    }
+    const rows = yield* Reservations.all
+    const { cleanup, port } = yield* allocateWithCleanup(request, settings, rows, at)
+    return {
+      reservation: {
+        key: request.key,
+        port,
+        project,
+        task,
+        createdAt: Option.match(existing, { onNone: () => at, onSome: (r) => r.createdAt }),
+        lastUsedAt: at
+      },
+      action: "allocate",
+      previous: existing,
+      cleanup
+    }
+  })
+
+/** Applies a plan: the cleanup's guarded deletes, then the row. */
+export const execute = (plan: ReservePlan): Effect.Effect<Port, StoreError, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    if (Option.isSome(plan.cleanup)) yield* Cleanup.execute(plan.cleanup.value)
+    if (plan.action === "refresh") {
+      yield* Reservations.update(plan.reservation)
+    } else {
+      yield* Reservations.remove(plan.reservation.key)
+      yield* Reservations.insert(plan.reservation)
+    }
+    return plan.reservation.port
+  })
+
+/** `plan` then `execute`; the caller wraps it in one `sql.withTransaction`. */
+export const reserve = (request: ReserveRequest, settings: Settings) =>
+  Effect.flatMap(plan(request, settings), execute)

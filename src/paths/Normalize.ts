@@ -1,0 +1,52 @@
+import { Either } from "effect"
+import * as nodePath from "node:path"
+import { AbsolutePath } from "../domain/AbsolutePath.js"
+import { InvalidPath } from "../domain/Errors.js"
+
+/** Where relative paths and `~` point: the process working directory and home. */
+export interface PathContext {
+  readonly cwd: string
+  readonly home: string | undefined
+}
+
+const expandTilde = (raw: string, home: string | undefined): Either.Either<string, string> => {
+  if (!raw.startsWith("~")) return Either.right(raw)
+  const rest = raw.slice(1)
+  if (rest !== "" && !rest.startsWith("/") && !(nodePath.sep === "\\" && rest.startsWith("\\"))) {
+    return Either.left("~user syntax is not supported; use ~ or ~/path")
+  }
+  if (home === undefined || home === "") return Either.left("Cannot determine home directory")
+  return Either.right(home + rest)
+}
+
+/**
+ * Resolves `.` and `..` component by component. Unlike `path.resolve`, `..` at the
+ * root is an error rather than silently clamped (semantics.md §3.1).
+ */
+const resolveLexically = (absolute: string): Either.Either<AbsolutePath, string> => {
+  const { root } = nodePath.parse(absolute)
+  const parts: Array<string> = []
+  for (const part of absolute.slice(root.length).split(/[\\/]+/)) {
+    if (part === "" || part === ".") continue
+    if (part === "..") {
+      if (parts.pop() === undefined) return Either.left("Path contains too many '..' components (escapes root)")
+      continue
+    }
+    parts.push(part)
+  }
+  return Either.right(AbsolutePath.make(root.replace(/[\\/]+$/, nodePath.sep) + parts.join(nodePath.sep)))
+}
+
+/**
+ * Normalizes an explicit path (`--path`, `TROP_PATH`, ...): tilde expansion, joined onto
+ * the working directory, lexical `.`/`..`. No filesystem access; symlinks are kept.
+ */
+export const normalize = (raw: string, context: PathContext): Either.Either<AbsolutePath, InvalidPath> => {
+  const fail = (reason: string) => new InvalidPath({ path: raw, reason })
+  if (!raw.isWellFormed()) return Either.left(fail("Path contains invalid UTF-8"))
+  return expandTilde(raw, context.home).pipe(
+    Either.map((expanded) => nodePath.isAbsolute(expanded) ? expanded : context.cwd + nodePath.sep + expanded),
+    Either.flatMap(resolveLexically),
+    Either.mapLeft(fail)
+  )
+}

@@ -1,0 +1,216 @@
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { Connection } from "@effect/sql/SqlConnection"
+import { SqlError } from "@effect/sql/SqlError"
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import { Data, Effect, Layer, Option, Scope } from "effect"
+import * as fs from "node:fs"
+import * as nodePath from "node:path"
+import type { OpenError } from "../domain/Errors.js"
+import {
+  DatabaseCorruption,
+  DatabaseError,
+  DatabaseMissing,
+  IoError,
+  MigrationRequired,
+  UnsupportedSchemaVersion
+} from "../domain/Errors.js"
+import * as SchemaV2 from "./SchemaV2.js"
+import { BEGIN_IMMEDIATE_FAILED, classify, isBusy } from "./SqliteErrors.js"
+
+/** How to open trop's database. */
+export interface DatabaseOptions {
+  /** `<data-dir>/trop.db`, or `IN_MEMORY` for a throwaway database. */
+  readonly file: string
+  /** SQLite lock wait; 0 fails at once (`PRAGMA busy_timeout`). */
+  readonly busyTimeoutSeconds: number
+  /** Create the data directory and the database when `trop.db` is missing. */
+  readonly autoInit: boolean
+}
+
+/** A private in-memory database: dry runs plan against it when `trop.db` does not exist. */
+export const IN_MEMORY = ":memory:"
+
+export const databaseFile = (dataDir: string): string => nodePath.join(dataDir, "trop.db")
+
+/** The operation named when a lock wait expires while opening. */
+export const OPENING = "opening, configuring, or migrating the database"
+
+const exec = (statement: string) => (conn: Connection): Effect.Effect<void, SqlError> =>
+  Effect.asVoid(conn.executeUnprepared(statement, [], undefined))
+
+/**
+ * Gives `client` a `withTransaction` that starts with `BEGIN IMMEDIATE`. The stock one
+ * issues a deferred `BEGIN`, whose later upgrade to a write lock fails instead of waiting
+ * (../shared/ARCHITECTURE.md). It shares the client's connection and the
+ * `TransactionConnection` tag, so statements inside join the transaction and nested calls
+ * become savepoints. We own `client`, so replacing one method is safe.
+ */
+export const withImmediateTransactions = (client: SqlClient.SqlClient): SqlClient.SqlClient => {
+  const withTransaction = SqlClient.makeWithTransaction({
+    transactionTag: SqlClient.TransactionConnection,
+    spanAttributes: [],
+    acquireConnection: Effect.flatMap(
+      Scope.make(),
+      (scope) => Effect.map(Scope.extend(client.reserve, scope), (conn) => [scope, conn] as const)
+    ),
+    begin: (conn) =>
+      exec("BEGIN IMMEDIATE")(conn).pipe(
+        Effect.mapError((e) => new SqlError({ cause: e.cause, message: BEGIN_IMMEDIATE_FAILED }))
+      ),
+    savepoint: (conn, id) => exec(`SAVEPOINT trop_${id}`)(conn),
+    commit: exec("COMMIT"),
+    rollback: exec("ROLLBACK"),
+    rollbackSavepoint: (conn, id) => exec(`ROLLBACK TO SAVEPOINT trop_${id}`)(conn)
+  })
+  return Object.assign(client, { withTransaction })
+}
+
+/** Real time, independent of any TestClock: lock waits are about other processes. */
+const sleepMillis = (ms: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
+
+/**
+ * Switches to WAL. The switch needs a moment of exclusive access, so while other
+ * processes hold the file it is retried every 10 ms within the busy-timeout budget
+ * (semantics.md §13.2).
+ */
+const enableWal = (sql: SqlClient.SqlClient, timeoutMs: number) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + timeoutMs
+    while (true) {
+      const remaining = Math.max(0, deadline - Date.now())
+      yield* sql.unsafe(`PRAGMA busy_timeout = ${remaining}`)
+      const result = yield* Effect.either(sql.unsafe("PRAGMA journal_mode = WAL"))
+      if (result._tag === "Right") return
+      if (!isBusy(result.left) || remaining === 0) return yield* Effect.fail(result.left)
+      yield* sleepMillis(Math.min(remaining, 10))
+    }
+  })
+
+const RECOVERY =
+  "Make a copy before recovery; restore a known-good database or delete the disposable database and recreate its reservations. trop did not modify or repair the stored data"
+
+const versionCorruption = (reason: string) =>
+  new DatabaseCorruption({ details: `table=metadata, field=value, key="schema_version": ${reason}. ${RECOVERY}` })
+
+/** The stored schema version; 0 when there is no metadata table or no version row (§13.5). */
+export const readSchemaVersion = (sql: SqlClient.SqlClient) =>
+  Effect.gen(function*() {
+    // Ask sqlite_master first: a statement prepared before its table exists stays
+    // failed in the client's statement cache.
+    const [tables] = yield* sql<{ readonly n: number }>`
+      SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'metadata'`
+    if (tables === undefined || tables.n === 0) return 0
+    const rows = yield* sql<{ readonly type: string; readonly value: unknown }>`
+      SELECT typeof(value) AS type, value FROM metadata WHERE key = 'schema_version'`
+    if (rows.length === 0) return 0
+    const [row] = rows
+    if (rows.length > 1 || row === undefined) return yield* versionCorruption("exactly one schema_version row is required")
+    if (row.type !== "text" || typeof row.value !== "string") {
+      return yield* versionCorruption(`schema_version must be TEXT, found ${row.type.toUpperCase()}`)
+    }
+    const n = /^[+-]?[0-9]+$/.test(row.value) ? Number(row.value) : NaN
+    if (!Number.isSafeInteger(n) || n < -(2 ** 31) || n >= 2 ** 31) {
+      return yield* versionCorruption("schema_version must be a base-10 signed integer")
+    }
+    return n
+  })
+
+/** Accepts schema v2; refuses anything else without touching it. */
+const requireCurrent = (version: number) => {
+  if (version === SchemaV2.VERSION) return Effect.void
+  if (version > SchemaV2.VERSION) {
+    return Effect.fail(new UnsupportedSchemaVersion({ expected: SchemaV2.VERSION, found: version }))
+  }
+  return Effect.fail(
+    new MigrationRequired({
+      found: version,
+      target: SchemaV2.VERSION,
+      action: version === 1
+        ? "this trop cannot migrate schema-v1 databases yet; the database was not modified"
+        : "no ordered migration is available for this older schema version"
+    })
+  )
+}
+
+/**
+ * Creates schema v2 when the database is empty. Runs inside an immediate transaction and
+ * re-reads the version under the lock, so processes opening a fresh data directory at
+ * once serialize and exactly one creates the schema.
+ */
+const ensureSchema = (sql: SqlClient.SqlClient) =>
+  Effect.gen(function*() {
+    const version = yield* readSchemaVersion(sql)
+    if (version !== 0) return yield* requireCurrent(version)
+    yield* sql.withTransaction(Effect.gen(function*() {
+      const underLock = yield* readSchemaVersion(sql)
+      if (underLock !== 0) return yield* requireCurrent(underLock)
+      for (const statement of SchemaV2.CREATE_STATEMENTS) yield* sql.unsafe(statement)
+    }))
+  })
+
+const ensureDataDir = (file: string) =>
+  Effect.try({
+    try: () => fs.mkdirSync(nodePath.dirname(file), { recursive: true }),
+    catch: (cause) => new IoError({ reason: cause instanceof Error ? cause.message : String(cause) })
+  })
+
+/**
+ * Opens (auto-creating unless disabled) trop's database: WAL, `synchronous=NORMAL`, the
+ * busy timeout, and schema v2. The returned client's `withTransaction` is immediate.
+ */
+export const make = (options: DatabaseOptions): Effect.Effect<SqlClient.SqlClient, OpenError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const inMemory = options.file === IN_MEMORY
+    if (!inMemory && !fs.existsSync(options.file)) {
+      if (!options.autoInit) return yield* new DatabaseMissing({ file: options.file })
+      yield* ensureDataDir(options.file)
+    }
+    const client = yield* SqliteClient.make({ filename: options.file, disableWAL: true }).pipe(
+      // better-sqlite3 throws from its constructor (unopenable path, permissions): a
+      // defect in SqliteClient, a typed error here.
+      Effect.catchAllDefect((defect) =>
+        new DatabaseError({ reason: defect instanceof Error ? defect.message : String(defect) })
+      ),
+      Effect.provide(Reactivity.layer)
+    )
+    const sql = withImmediateTransactions(client)
+    const timeoutMs = options.busyTimeoutSeconds * 1000
+    const configure = Effect.gen(function*() {
+      if (!inMemory) yield* enableWal(sql, timeoutMs)
+      yield* sql.unsafe("PRAGMA synchronous = NORMAL")
+      yield* sql.unsafe(`PRAGMA busy_timeout = ${timeoutMs}`)
+      yield* ensureSchema(sql)
+    })
+    yield* configure.pipe(
+      Effect.catchTag("SqlError", (e) =>
+        Effect.fail(classify(e, { operation: OPENING, timeoutSeconds: options.busyTimeoutSeconds })))
+    )
+    return sql
+  })
+
+/** `SqlClient` for trop's database, with immediate transactions. */
+export const layer = (options: DatabaseOptions): Layer.Layer<SqlClient.SqlClient, OpenError> =>
+  Layer.scoped(SqlClient.SqlClient, make(options))
+
+class Rollback extends Data.TaggedError("trop/Rollback") {}
+
+/**
+ * Runs `effect` inside one immediate transaction and rolls it back, returning what it
+ * computed: a dry run plans under the same lock and errors as the real run (D4).
+ */
+export const rolledBack = <A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E | SqlError, R | SqlClient.SqlClient> =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) => {
+    let result = Option.none<A>()
+    return sql.withTransaction(
+      Effect.flatMap(effect, (a) => {
+        result = Option.some(a)
+        return new Rollback()
+      })
+    ).pipe(
+      Effect.catchIf((e): e is Rollback => e instanceof Rollback, () => Effect.void),
+      Effect.flatMap(() => Effect.orDie(result))
+    )
+  })

@@ -1,0 +1,38 @@
+import type { SqlError } from "@effect/sql/SqlError"
+import { DatabaseBusy, DatabaseError } from "../domain/Errors.js"
+
+/** better-sqlite3's error code (`SQLITE_BUSY_SNAPSHOT`, ...) behind an SqlError, if any. */
+export const sqliteCode = (error: SqlError): string | undefined => {
+  const cause = error.cause
+  return typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
+    ? cause.code
+    : undefined
+}
+
+/** Primary code BUSY or LOCKED, extended codes included (semantics.md §14). */
+export const isBusy = (error: SqlError): boolean => {
+  const code = sqliteCode(error)
+  return code !== undefined && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))
+}
+
+/** The SqlError message our BEGIN IMMEDIATE failures carry, so they name their operation. */
+export const BEGIN_IMMEDIATE_FAILED = "Failed to begin an immediate transaction"
+
+/**
+ * Turns an SqlError into trop's typed error: a busy/locked error becomes `DatabaseBusy`
+ * naming the operation that waited (BEGIN IMMEDIATE names itself), anything else
+ * `DatabaseError`.
+ */
+export const classify = (
+  error: SqlError,
+  context: { readonly operation: string; readonly timeoutSeconds: number }
+): DatabaseBusy | DatabaseError => {
+  if (isBusy(error)) {
+    const operation = error.message === BEGIN_IMMEDIATE_FAILED
+      ? "starting an immediate database transaction"
+      : context.operation
+    return new DatabaseBusy({ operation, timeoutSeconds: context.timeoutSeconds })
+  }
+  const cause = error.cause
+  return new DatabaseError({ reason: cause instanceof Error ? cause.message : error.message })
+}
