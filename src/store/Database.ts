@@ -47,6 +47,11 @@ const exec = (statement: string) => (conn: Connection): Effect.Effect<void, SqlE
  * become savepoints. We own `client`, so replacing one method is safe.
  */
 export const withImmediateTransactions = (client: SqlClient.SqlClient): SqlClient.SqlClient => {
+  // makeWithTransaction rolls back after ANY failure, including a BEGIN that never
+  // started a transaction (e.g. busy); that ROLLBACK would fail and become a defect.
+  let open = false
+  const end = (statement: string) => (conn: Connection) =>
+    open ? Effect.ensuring(exec(statement)(conn), Effect.sync(() => (open = false))) : Effect.void
   const withTransaction = SqlClient.makeWithTransaction({
     transactionTag: SqlClient.TransactionConnection,
     spanAttributes: [],
@@ -56,11 +61,12 @@ export const withImmediateTransactions = (client: SqlClient.SqlClient): SqlClien
     ),
     begin: (conn) =>
       exec("BEGIN IMMEDIATE")(conn).pipe(
+        Effect.tap(() => (open = true)),
         Effect.mapError((e) => new SqlError({ cause: e.cause, message: BEGIN_IMMEDIATE_FAILED }))
       ),
     savepoint: (conn, id) => exec(`SAVEPOINT trop_${id}`)(conn),
-    commit: exec("COMMIT"),
-    rollback: exec("ROLLBACK"),
+    commit: end("COMMIT"),
+    rollback: end("ROLLBACK"),
     rollbackSavepoint: (conn, id) => exec(`ROLLBACK TO SAVEPOINT trop_${id}`)(conn)
   })
   return Object.assign(client, { withTransaction })
