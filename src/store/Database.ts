@@ -140,20 +140,16 @@ const requireCurrent = (version: number) => {
 }
 
 /**
- * Creates schema v2 when the database is empty. Runs inside an immediate transaction and
+ * Creates schema v2 in an empty database. Runs inside an immediate transaction and
  * re-reads the version under the lock, so processes opening a fresh data directory at
  * once serialize and exactly one creates the schema.
  */
-const ensureSchema = (sql: SqlClient.SqlClient) =>
-  Effect.gen(function*() {
-    const version = yield* readSchemaVersion(sql)
-    if (version !== 0) return yield* requireCurrent(version)
-    yield* sql.withTransaction(Effect.gen(function*() {
-      const underLock = yield* readSchemaVersion(sql)
-      if (underLock !== 0) return yield* requireCurrent(underLock)
-      for (const statement of SchemaV2.CREATE_STATEMENTS) yield* sql.unsafe(statement)
-    }))
-  })
+const initialize = (sql: SqlClient.SqlClient) =>
+  sql.withTransaction(Effect.gen(function*() {
+    const underLock = yield* readSchemaVersion(sql)
+    if (underLock !== 0) return yield* requireCurrent(underLock)
+    for (const statement of SchemaV2.CREATE_STATEMENTS) yield* sql.unsafe(statement)
+  }))
 
 const ensureDataDir = (file: string) =>
   Effect.try({
@@ -183,10 +179,14 @@ export const make = (options: DatabaseOptions): Effect.Effect<SqlClient.SqlClien
     const sql = withImmediateTransactions(client)
     const timeoutMs = options.busyTimeoutSeconds * 1000
     const configure = Effect.gen(function*() {
+      yield* sql.unsafe(`PRAGMA busy_timeout = ${timeoutMs}`)
+      // Refuse unknown versions before changing anything, not even the journal mode.
+      const version = yield* readSchemaVersion(sql)
+      if (version !== 0) yield* requireCurrent(version)
       if (!inMemory) yield* enableWal(sql, timeoutMs)
       yield* sql.unsafe("PRAGMA synchronous = NORMAL")
       yield* sql.unsafe(`PRAGMA busy_timeout = ${timeoutMs}`)
-      yield* ensureSchema(sql)
+      if (version === 0) yield* initialize(sql)
     })
     yield* configure.pipe(
       Effect.catchTag("SqlError", (e) =>

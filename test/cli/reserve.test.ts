@@ -1,0 +1,620 @@
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import {
+  ageRows,
+  dbFile,
+  expectError,
+  expectFailure,
+  expectOk,
+  expectPort,
+  expectRecent,
+  expectUsageError,
+  exists,
+  listJson,
+  makeSandbox,
+  type Sandbox,
+  T0,
+  T0_TEXT,
+  T1,
+  T1_TEXT,
+  withDb
+} from "./_helpers.js"
+
+// Private port range of this file (see _helpers.ts).
+const MIN = 21000
+const MAX = 21099
+
+let sb: Sandbox
+beforeEach(() => {
+  sb = makeSandbox([MIN, MAX])
+})
+afterEach(() => sb.cleanup())
+
+const TAG_MSG = "Invalid arguments: validation error for 'tag': tag must be non-empty after trimming whitespace"
+
+describe("reserve: basics", () => {
+  it("prints only the port on stdout, stores the canonical cwd untagged and creates the database", () => {
+    expect(exists(sb.dataDir)).toBe(false)
+    expectOk(sb.run(["reserve"]), `${MIN}\n`)
+    expect(exists(dbFile(sb.dataDir))).toBe(true)
+    const rows = listJson(sb)
+    expect(rows).toHaveLength(1)
+    expect(rows[0]).toMatchObject({ path: sb.work, port: MIN, tag: null, project: null, task: null })
+    expectRecent(rows[0]!.created_at)
+    expect(rows[0]!.last_used_at).toBe(rows[0]!.created_at)
+  })
+
+  it("is idempotent: same port, last_used_at refreshed, created_at kept, no new row", () => {
+    const first = expectPort(sb.run(["reserve"]))
+    ageRows(sb.dataDir, T0, T1)
+    expectOk(sb.run(["reserve"]), `${first}\n`)
+    const rows = listJson(sb)
+    expect(rows).toHaveLength(1)
+    expect(rows[0]!.created_at).toBe(T0_TEXT)
+    expect(rows[0]!.last_used_at).not.toBe(T1_TEXT)
+    expectRecent(rows[0]!.last_used_at)
+  })
+
+  it("gives distinct ports to distinct tags; tags are trimmed", () => {
+    const untagged = expectPort(sb.run(["reserve"]))
+    const web = expectPort(sb.run(["reserve", "--tag", "web"]))
+    const api = expectPort(sb.run(["reserve", "--tag", "api"]))
+    expect(new Set([untagged, web, api]).size).toBe(3)
+    expect([untagged, web, api]).toEqual([MIN, MIN + 1, MIN + 2])
+    expectOk(sb.run(["reserve", "--tag", "  web\t"]), `${web}\n`)
+    const rows = listJson(sb)
+    expect(rows.map((r) => [r.tag, r.port])).toEqual([[null, untagged], ["api", api], ["web", web]])
+  })
+
+  it("blank --tag is exit 4 with the exact message and writes nothing", () => {
+    expectError(sb.run(["reserve", "--tag", "   "]), 4, TAG_MSG)
+    expectError(sb.run(["reserve", "--tag="]), 4, TAG_MSG)
+    expect(listJson(sb)).toEqual([])
+  })
+
+  it("--quiet still prints the port", () => {
+    expectOk(sb.run(["reserve", "--quiet"]), `${MIN}\n`)
+    expectOk(sb.run(["--quiet", "reserve", "--tag", "x"]), `${MIN + 1}\n`)
+  })
+
+  it("TROP_PATH selects the path; --path beats TROP_PATH", () => {
+    const envPath = path.join(sb.work, "from-env")
+    expectPort(sb.run(["reserve"], { env: { TROP_PATH: envPath } }))
+    const flagPath = path.join(sb.work, "from-flag")
+    expectPort(sb.run(["reserve", "--path", flagPath], { env: { TROP_PATH: envPath } }))
+    expect(listJson(sb).map((r) => r.path)).toEqual([envPath, flagPath])
+  })
+})
+
+describe("reserve: preferred port (D2)", () => {
+  it("grants a free preferred port inside the range", () => {
+    expectOk(sb.run(["reserve", "--port", String(MIN + 50)]), `${MIN + 50}\n`)
+  })
+
+  it("grants a free preferred port outside the range", () => {
+    expectOk(sb.run(["reserve", "--port", "29999"]), "29999\n")
+    expect(listJson(sb)[0]!.port).toBe(29999)
+  })
+
+  it("falls back silently to the scan when another key holds the preferred port", () => {
+    expectOk(sb.run(["reserve", "--port", String(MIN + 50)]), `${MIN + 50}\n`)
+    expectOk(sb.run(["reserve", "--tag", "b", "--port", String(MIN + 50)]), `${MIN}\n`)
+  })
+
+  it("ignores --port for an existing key without --overwrite", () => {
+    expectOk(sb.run(["reserve"]), `${MIN}\n`)
+    expectOk(sb.run(["reserve", "--port", String(MIN + 70)]), `${MIN}\n`)
+    expect(listJson(sb).map((r) => r.port)).toEqual([MIN])
+  })
+
+  it.each([
+    ["abc", "Invalid port number: 'abc' is not a valid number"],
+    ["0", "Invalid port number: port 0 is reserved and cannot be used"],
+    ["70000", "Invalid port number: 70000 is greater than maximum port 65535"]
+  ])("--port %s is exit 4 with the exact message", (value, msg) => {
+    expectError(sb.run(["reserve", "--port", value]), 4, `Invalid arguments: ${msg}`)
+  })
+})
+
+describe("reserve: --min/--max", () => {
+  it.each([
+    ["--min", "abc", "Invalid port number: 'abc' is not a valid number"],
+    ["--min", "0", "Invalid port number: port 0 is reserved and cannot be used"],
+    ["--min", "70000", "Invalid port number: 70000 is greater than maximum port 65535"],
+    ["--max", "x1", "Invalid port number: 'x1' is not a valid number"],
+    ["--max", "0", "Invalid port number: port 0 is reserved and cannot be used"],
+    ["--max", "65536", "Invalid port number: 65536 is greater than maximum port 65535"]
+  ])("%s %s is exit 4 with the exact message, before anything is created", (flag, value, msg) => {
+    expectError(sb.run(["reserve", flag, value]), 4, `Invalid arguments: invalid ${flag} value: ${msg}`)
+    expect(exists(sb.dataDir)).toBe(false)
+  })
+
+  it("min > max is exit 4 with the exact message", () => {
+    expectError(
+      sb.run(["reserve", "--min", "6000", "--max", "5000"]),
+      4,
+      "Invalid arguments: Invalid port range: min (6000) must be less than or equal to max (5000)"
+    )
+  })
+
+  it("--min/--max are checked before the configuration (an invalid TROP_* variable)", () => {
+    expectError(
+      sb.run(["reserve", "--min", "abc"], { env: { TROP_OUTPUT_FORMAT: "xml" } }),
+      4,
+      "Invalid arguments: invalid --min value: Invalid port number: 'abc' is not a valid number"
+    )
+  })
+
+  it("--min 8000 alone keeps the default max 7000 and fails configuration validation (exit 7)", () => {
+    expectError(
+      sb.run(["reserve", "--min", "8000"], { env: { TROP_PORT_MIN: undefined, TROP_PORT_MAX: undefined } }),
+      7,
+      "Configuration error: validation error for 'ports (<command line>)': max must be >= min"
+    )
+  })
+
+  it("the default range starts at 5000 when nothing overrides it", () => {
+    // --max only: the default min (5000) is kept.
+    const port = expectPort(sb.run(["reserve", "--max", "5010"], { env: { TROP_PORT_MIN: undefined, TROP_PORT_MAX: undefined } }))
+    expect(port).toBeGreaterThanOrEqual(5000)
+    expect(port).toBeLessThanOrEqual(5010)
+  })
+
+  it("--min/--max restrict the scan", () => {
+    expectOk(sb.run(["reserve", "--min", String(MIN + 90), "--max", String(MIN + 95)]), `${MIN + 90}\n`)
+    expectOk(sb.run(["reserve", "--tag", "t", "--min", String(MIN + 90), "--max", String(MIN + 95)]), `${MIN + 91}\n`)
+  })
+})
+
+describe("reserve: --overwrite and --force", () => {
+  it("--overwrite rescans from the range minimum (may move lower) and keeps created_at", () => {
+    expectOk(sb.run(["reserve", "--port", String(MIN + 50)]), `${MIN + 50}\n`)
+    ageRows(sb.dataDir, T0, T1)
+    expectOk(sb.run(["reserve", "--overwrite"]), `${MIN}\n`)
+    const [row] = listJson(sb)
+    expect(row).toMatchObject({ port: MIN, created_at: T0_TEXT })
+    expectRecent(row!.last_used_at)
+  })
+
+  it("--overwrite honours a free preferred port", () => {
+    expectOk(sb.run(["reserve"]), `${MIN}\n`)
+    expectOk(sb.run(["reserve", "--overwrite", "--port", String(MIN + 60)]), `${MIN + 60}\n`)
+    expect(listJson(sb).map((r) => r.port)).toEqual([MIN + 60])
+  })
+
+  it("--force reallocates, bypasses sticky checks, but never steals another key's port", () => {
+    expectOk(sb.run(["reserve", "--tag", "other", "--port", String(MIN + 80)]), `${MIN + 80}\n`)
+    expectOk(sb.run(["reserve", "--project", "a"]), `${MIN}\n`)
+    expectOk(sb.run(["reserve", "--force", "--project", "b", "--port", String(MIN + 70)]), `${MIN + 70}\n`)
+    expectOk(sb.run(["reserve", "--force", "--port", String(MIN + 80)]), `${MIN}\n`)
+    const rows = listJson(sb)
+    expect(rows.map((r) => [r.tag, r.port, r.project])).toEqual([[null, MIN, "b"], ["other", MIN + 80, null]])
+  })
+})
+
+describe("reserve: sticky project/task (semantics §5)", () => {
+  const projectMsg = (from: string, to: string) =>
+    `cannot change sticky field 'project': Cannot change project from ${from} to ${to} without --force or --allow-project-change`
+  const taskMsg = (from: string, to: string) =>
+    `cannot change sticky field 'task': Cannot change task from ${from} to ${to} without --force or --allow-task-change`
+
+  it("refuses a project change (exit 1) without writing, and preserves it when omitted", () => {
+    expectOk(sb.run(["reserve", "--project", "  a  "]), `${MIN}\n`)
+    ageRows(sb.dataDir, T0, T1)
+    expectError(sb.run(["reserve", "--project", "b"]), 1, projectMsg("'a'", "'b'"))
+    expect(listJson(sb)[0]).toMatchObject({ project: "a", last_used_at: T1_TEXT })
+    expectOk(sb.run(["reserve", "--project", "a"]), `${MIN}\n`)
+    expectOk(sb.run(["reserve"]), `${MIN}\n`)
+    expect(listJson(sb)[0]!.project).toBe("a")
+  })
+
+  it("--allow-project-change, --allow-change and --force permit a project change", () => {
+    expectPort(sb.run(["reserve", "--project", "a"]))
+    expectOk(sb.run(["reserve", "--project", "b", "--allow-project-change"]), `${MIN}\n`)
+    expect(listJson(sb)[0]!.project).toBe("b")
+    expectOk(sb.run(["reserve", "--project", "c", "--allow-change"]), `${MIN}\n`)
+    expectOk(sb.run(["reserve", "--project", "d", "--force"]), `${MIN}\n`)
+    expect(listJson(sb)[0]!.project).toBe("d")
+  })
+
+  it("--clear-project is a change that needs permission; none→value too", () => {
+    expectPort(sb.run(["reserve", "--project", "a"]))
+    expectError(sb.run(["reserve", "--clear-project"]), 1, projectMsg("'a'", "none"))
+    expectOk(sb.run(["reserve", "--clear-project", "--allow-project-change"]), `${MIN}\n`)
+    expect(listJson(sb)[0]!.project).toBeNull()
+    expectError(sb.run(["reserve", "--project", "z"]), 1, projectMsg("none", "'z'"))
+  })
+
+  it("--project with --clear-project is a usage error", () => {
+    expectUsageError(sb.run(["reserve", "--project", "x", "--clear-project"]), "--project", "--clear-project")
+  })
+
+  it("task is sticky too, with its own permission; project is checked before task", () => {
+    expectOk(sb.run(["reserve", "--tag", "web", "--task", "t1", "--project", "p"]), `${MIN}\n`)
+    expectError(sb.run(["reserve", "--tag", "web", "--task", "t2"]), 1, taskMsg("'t1'", "'t2'"))
+    expectError(
+      sb.run(["reserve", "--tag", "web", "--task", "t2", "--allow-project-change"]),
+      1,
+      taskMsg("'t1'", "'t2'")
+    )
+    expectError(sb.run(["reserve", "--tag", "web", "--task", "t2", "--project", "q"]), 1, projectMsg("'p'", "'q'"))
+    expectOk(sb.run(["reserve", "--tag", "web", "--task", "t2", "--allow-task-change"]), `${MIN}\n`)
+    expectError(sb.run(["reserve", "--tag", "web", "--clear-task"]), 1, taskMsg("'t2'", "none"))
+    expectOk(sb.run(["reserve", "--tag", "web", "--clear-task", "--allow-change"]), `${MIN}\n`)
+    expect(listJson(sb)[0]).toMatchObject({ project: "p", task: null })
+  })
+
+  it("TROP_PROJECT and TROP_TASK set metadata of a new key and are sticky afterwards", () => {
+    const env = { TROP_PROJECT: "envproj", TROP_TASK: "envtask" }
+    expectOk(sb.run(["reserve"], { env }), `${MIN}\n`)
+    expect(listJson(sb)[0]).toMatchObject({ project: "envproj", task: "envtask" })
+    expectError(sb.run(["reserve"], { env: { TROP_PROJECT: "other" } }), 1, projectMsg("'envproj'", "'other'"))
+    expectError(sb.run(["reserve"], { env: { TROP_TASK: "other" } }), 1, taskMsg("'envtask'", "'other'"))
+    expectOk(sb.run(["reserve", "--project", "envproj"], { env: { TROP_PROJECT: "other" } }), `${MIN}\n`)
+  })
+
+  it("--clear-project overrides TROP_PROJECT for a new key", () => {
+    expectOk(sb.run(["reserve", "--clear-project"], { env: { TROP_PROJECT: "envproj" } }), `${MIN}\n`)
+    expect(listJson(sb)[0]!.project).toBeNull()
+  })
+
+  it("invalid project/task values are configuration errors (exit 7)", () => {
+    expectError(
+      sb.run(["reserve", "--project", "   "]),
+      7,
+      "Configuration error: validation error for 'project (<command line>)': Cannot be empty or only whitespace"
+    )
+    expectError(
+      sb.run(["reserve"], { env: { TROP_TASK: "" } }),
+      7,
+      "Configuration error: validation error for 'task (TROP_TASK)': Cannot be empty or only whitespace"
+    )
+    expect(exists(sb.dataDir)).toBe(false)
+  })
+})
+
+describe("reserve: path guard (semantics §3.3)", () => {
+  const violation = (target: string, cwd: string) =>
+    `path relationship violation: ${target} and ${cwd} are unrelated paths`
+
+  it("an unrelated --path is exit 1 with the exact message; nothing written", () => {
+    const other = path.join(sb.root, "elsewhere")
+    expectError(sb.run(["reserve", "--path", other]), 1, violation(other, sb.work))
+    expect(listJson(sb)).toEqual([])
+  })
+
+  it("ancestor and descendant paths are allowed (need not exist)", () => {
+    expectPort(sb.run(["reserve", "--path", sb.root]))
+    expectPort(sb.run(["reserve", "--path", path.join(sb.work, "sub", "deeper")]))
+    expectPort(sb.run(["reserve", "--path", "/"]))
+    expect(listJson(sb).map((r) => r.path)).toEqual(["/", sb.root, path.join(sb.work, "sub", "deeper")])
+  })
+
+  it("--allow-unrelated-path, TROP_ALLOW_UNRELATED_PATH=1 and --force bypass the guard", () => {
+    const other = path.join(sb.root, "elsewhere")
+    expectOk(sb.run(["reserve", "--path", other, "--allow-unrelated-path"]), `${MIN}\n`)
+    expectOk(sb.run(["reserve", "--path", other, "--tag", "e"], { env: { TROP_ALLOW_UNRELATED_PATH: "1" } }), `${MIN + 1}\n`)
+    expectOk(sb.run(["reserve", "--path", other, "--tag", "f", "--force"]), `${MIN + 2}\n`)
+    expectError(
+      sb.run(["reserve", "--path", other, "--tag", "g"], { env: { TROP_ALLOW_UNRELATED_PATH: "false" } }),
+      1,
+      violation(other, sb.work)
+    )
+  })
+
+  it("/x/a and /x/ab are unrelated (component-wise comparison)", () => {
+    const a = sb.dir("a")
+    const ab = path.join(sb.root, "ab")
+    expectError(sb.run(["reserve", "--path", ab], { cwd: a }), 1, violation(ab, a))
+  })
+
+  it("a lexically unrelated path that physically lies under the cwd is allowed", () => {
+    const real = sb.dir("work", "real")
+    const link = path.join(sb.root, "link")
+    fs.symlinkSync(real, link)
+    expectPort(sb.run(["reserve", "--path", path.join(link, "sub")]))
+    expect(listJson(sb).map((r) => r.path)).toEqual([path.join(link, "sub")])
+  })
+})
+
+describe("reserve: path normalization (semantics §3)", () => {
+  it("an explicit symlinked --path keeps the symlink spelling", () => {
+    const real = sb.dir("work", "real")
+    const link = path.join(sb.work, "link")
+    fs.symlinkSync(real, link)
+    expectPort(sb.run(["reserve", "--path", link]))
+    expect(listJson(sb).map((r) => r.path)).toEqual([link])
+  })
+
+  it("the implicit cwd reached through a symlink is stored canonicalized", () => {
+    const real = sb.dir("work", "real")
+    const link = path.join(sb.work, "link")
+    fs.symlinkSync(real, link)
+    expectPort(sb.run(["reserve"], { cwd: link, env: { PWD: link } }))
+    expect(listJson(sb).map((r) => r.path)).toEqual([real])
+  })
+
+  it("relative explicit paths are resolved lexically against the cwd", () => {
+    expectPort(sb.run(["reserve", "--path", "./sub/../other//x/."]))
+    expect(listJson(sb).map((r) => r.path)).toEqual([path.join(sb.work, "other", "x")])
+  })
+
+  it("~ and ~/rest expand from HOME", () => {
+    expectPort(sb.run(["reserve", "--path", "~", "--allow-unrelated-path"]))
+    expectPort(sb.run(["reserve", "--path", "~/proj/./x/..", "--allow-unrelated-path"]))
+    expect(listJson(sb).map((r) => r.path)).toEqual([sb.home, path.join(sb.home, "proj")])
+  })
+
+  it("~user is exit 6 with the exact message", () => {
+    expectError(
+      sb.run(["reserve", "--path", "~user/x"]),
+      6,
+      "invalid path ~user/x: ~user syntax is not supported; use ~ or ~/path"
+    )
+  })
+
+  it("too many '..' is exit 6 with the exact message", () => {
+    expectError(
+      sb.run(["reserve", "--path", "/a/../.."]),
+      6,
+      "invalid path /a/../..: Path contains too many '..' components (escapes root)"
+    )
+    const deep = Array.from({ length: 80 }, () => "..").join("/")
+    expectError(
+      sb.run(["reserve", "--path", deep]),
+      6,
+      `invalid path ${deep}: Path contains too many '..' components (escapes root)`
+    )
+  })
+
+  it("check order: configuration (7) before path (6) before tag (4) before --port (4)", () => {
+    expectError(
+      sb.run(["reserve", "--path", "~user", "--project", " "]),
+      7,
+      "Configuration error: validation error for 'project (<command line>)': Cannot be empty or only whitespace"
+    )
+    expectError(
+      sb.run(["reserve", "--path", "~user", "--tag", " "]),
+      6,
+      "invalid path ~user: ~user syntax is not supported; use ~ or ~/path"
+    )
+    expectError(sb.run(["reserve", "--tag", " ", "--port", "abc"]), 4, TAG_MSG)
+  })
+})
+
+describe("reserve: --dry-run (D4)", () => {
+  it("prints the plan on stderr, nothing on stdout, and creates no data dir or database", () => {
+    expectOk(
+      sb.run(["reserve", "--dry-run", "--tag", "web"]),
+      "",
+      `Dry run - would perform the following actions:\n  1. Reserve port ${MIN} for ${sb.work}:web\n`
+    )
+    expect(exists(sb.dataDir)).toBe(false)
+    fs.mkdirSync(sb.dataDir)
+    expectOk(
+      sb.run(["reserve", "--dry-run"]),
+      "",
+      `Dry run - would perform the following actions:\n  1. Reserve port ${MIN} for ${sb.work}\n`
+    )
+    expect(exists(dbFile(sb.dataDir))).toBe(false)
+  })
+
+  it("an existing key is planned as a refresh and nothing changes", () => {
+    expectPort(sb.run(["reserve"]))
+    ageRows(sb.dataDir, T0, T1)
+    expectOk(
+      sb.run(["reserve", "--dry-run"]),
+      "",
+      `Dry run - would perform the following actions:\n  1. Refresh reservation ${sb.work} on port ${MIN}\n`
+    )
+    expectOk(
+      sb.run(["reserve", "--dry-run", "--tag", "new"]),
+      "",
+      `Dry run - would perform the following actions:\n  1. Reserve port ${MIN + 1} for ${sb.work}:new\n`
+    )
+    expect(listJson(sb)).toEqual([
+      { created_at: T0_TEXT, last_used_at: T1_TEXT, path: sb.work, port: MIN, project: null, tag: null, task: null }
+    ])
+  })
+
+  it("raises the same errors as the real run", () => {
+    expectPort(sb.run(["reserve", "--project", "a"]))
+    expectError(
+      sb.run(["reserve", "--dry-run", "--project", "b"]),
+      1,
+      "cannot change sticky field 'project': Cannot change project from 'a' to 'b' without --force or --allow-project-change"
+    )
+    const other = path.join(sb.root, "elsewhere")
+    expectError(
+      sb.run(["reserve", "--dry-run", "--path", other]),
+      1,
+      `path relationship violation: ${other} and ${sb.work} are unrelated paths`
+    )
+  })
+
+  it("--quiet suppresses the plan", () => {
+    expectOk(sb.run(["reserve", "--dry-run", "--quiet"]), "", "")
+    expect(exists(sb.dataDir)).toBe(false)
+  })
+})
+
+describe("reserve: exhaustion and automatic cleanup (semantics §7.6)", () => {
+  const lo = MIN + 97
+  const hi = MIN + 98
+  const range = ["--min", String(lo), "--max", String(hi)]
+  const fill = () => {
+    const a = sb.dir("work", "a")
+    const b = sb.dir("work", "b")
+    const c = sb.dir("work", "c")
+    expectOk(sb.run(["reserve", "--path", a, ...range]), `${lo}\n`)
+    expectOk(sb.run(["reserve", "--path", b, ...range]), `${hi}\n`)
+    return { a, b, c }
+  }
+
+  it("with cleanup disabled: the exact 'cleanup was skipped' message (exit 6)", () => {
+    const { c } = fill()
+    const msg = `port range ${lo}-${hi} exhausted: cleanup was skipped (automatic pruning and expiration disabled); remaining blockers: reserved`
+    expectError(sb.run(["reserve", "--path", c, ...range, "--disable-autoclean"]), 6, msg)
+    expectError(sb.run(["reserve", "--path", c, ...range, "--disable-autoprune", "--disable-autoexpire"]), 6, msg)
+    expectError(
+      sb.run(["reserve", "--path", c, ...range], { env: { TROP_DISABLE_AUTOPRUNE: "yes", TROP_DISABLE_AUTOEXPIRE: "ON" } }),
+      6,
+      msg
+    )
+  })
+
+  it("with cleanup enabled but nothing to clean: the 'after cleanup' message with the policy", () => {
+    const { c } = fill()
+    const msg = (policy: string) =>
+      `port range ${lo}-${hi} exhausted after cleanup: remaining blockers after the single retry: reserved; automatic cleanup pruned 0 and expired 0 reservation(s); ${policy}`
+    expectError(sb.run(["reserve", "--path", c, ...range]), 6, msg("automatic pruning and expiration enabled"))
+    expectError(sb.run(["reserve", "--path", c, ...range, "--disable-autoprune"]), 6, msg("automatic pruning disabled"))
+    expectError(sb.run(["reserve", "--path", c, ...range, "--disable-autoexpire"]), 6, msg("automatic expiration disabled"))
+    // --force does not override --disable-autoclean
+    expectError(
+      sb.run(["reserve", "--path", c, ...range, "--disable-autoclean", "--force"]),
+      6,
+      `port range ${lo}-${hi} exhausted: cleanup was skipped (automatic pruning and expiration disabled); remaining blockers: reserved`
+    )
+  })
+
+  it("prunes a reservation whose directory is gone and succeeds on the retry, with a warning", () => {
+    const { a, c } = fill()
+    fs.rmdirSync(a)
+    expectOk(
+      sb.run(["reserve", "--path", c, ...range]),
+      `${lo}\n`,
+      "Warning: Automatic cleanup after initial port exhaustion pruned 1 and expired 0 reservation(s); allocation succeeded on the single retry.\n"
+    )
+    expect(listJson(sb).map((r) => r.path).sort()).toEqual([path.join(sb.work, "b"), c].sort())
+  })
+
+  it("expires an old reservation; --quiet suppresses the warning but not the port", () => {
+    const { b, c } = fill()
+    ageRows(sb.dataDir, 86_400, 86_400, b)
+    expectOk(sb.run(["reserve", "--path", c, ...range, "--quiet"]), `${hi}\n`)
+    expect(listJson(sb).map((r) => r.path).sort()).toEqual([path.join(sb.work, "a"), c].sort())
+  })
+
+  it("the expiry is reported in the warning", () => {
+    const { b, c } = fill()
+    ageRows(sb.dataDir, 86_400, 86_400, b)
+    expectOk(
+      sb.run(["reserve", "--path", c, ...range]),
+      `${hi}\n`,
+      "Warning: Automatic cleanup after initial port exhaustion pruned 0 and expired 1 reservation(s); allocation succeeded on the single retry.\n"
+    )
+  })
+
+  it("a failed retry rolls back the cleanup deletions too", () => {
+    const gone = sb.dir("work", "gone")
+    const keep = sb.dir("work", "keep")
+    const c = sb.dir("work", "c")
+    expectOk(sb.run(["reserve", "--path", gone, "--port", String(MIN + 10)]), `${MIN + 10}\n`)
+    expectOk(sb.run(["reserve", "--path", keep, "--min", String(lo), "--max", String(lo)]), `${lo}\n`)
+    fs.rmdirSync(gone)
+    expectError(
+      sb.run(["reserve", "--path", c, "--min", String(lo), "--max", String(lo)]),
+      6,
+      `port range ${lo}-${lo} exhausted after cleanup: remaining blockers after the single retry: reserved; automatic cleanup pruned 1 and expired 0 reservation(s); automatic pruning and expiration enabled`
+    )
+    expect(listJson(sb).map((r) => r.path)).toEqual([gone, keep])
+  })
+
+  it("a dry run lists the automatic cleanup first and deletes nothing", () => {
+    const { a, c } = fill()
+    fs.rmdirSync(a)
+    expectOk(
+      sb.run(["reserve", "--path", c, ...range, "--dry-run"]),
+      "",
+      `Dry run - would perform the following actions:\n  1. Automatic cleanup would prune 1 and expire 0 reservation(s)\n  2. Reserve port ${lo} for ${c}\n`
+    )
+    expect(listJson(sb).map((r) => r.path)).toEqual([a, path.join(sb.work, "b")])
+  })
+})
+
+describe("reserve: auto-init and environment configuration", () => {
+  const missing = "Data directory not found (use --data-dir or enable auto-init)"
+
+  it("--disable-autoinit / TROP_DISABLE_AUTOINIT with no trop.db → exit 3, nothing created", () => {
+    expectError(sb.run(["reserve", "--disable-autoinit"]), 3, missing)
+    expectError(sb.run(["--disable-autoinit", "reserve"]), 3, missing)
+    expectError(sb.run(["reserve"], { env: { TROP_DISABLE_AUTOINIT: "1" } }), 3, missing)
+    expectError(sb.run(["reserve", "--dry-run"], { env: { TROP_DISABLE_AUTOINIT: "true" } }), 3, missing)
+    expect(exists(sb.dataDir)).toBe(false)
+    // Only the database file is checked, not the directory.
+    fs.mkdirSync(sb.dataDir)
+    expectError(sb.run(["reserve", "--disable-autoinit"]), 3, missing)
+    expect(exists(dbFile(sb.dataDir))).toBe(false)
+  })
+
+  it("auto-init disabled is fine once the database exists; TROP_DISABLE_AUTOINIT=0 creates it", () => {
+    expectOk(sb.run(["reserve"], { env: { TROP_DISABLE_AUTOINIT: "0" } }), `${MIN}\n`)
+    expectOk(sb.run(["reserve", "--disable-autoinit"]), `${MIN}\n`)
+  })
+
+  it("invalid boolean in TROP_DISABLE_AUTOINIT → exit 7", () => {
+    expectError(
+      sb.run(["reserve"], { env: { TROP_DISABLE_AUTOINIT: "maybe" } }),
+      7,
+      "Configuration error: validation error for 'TROP_DISABLE_AUTOINIT': Invalid boolean value: 'maybe' (expected true/false/1/0/yes/no/on/off)"
+    )
+  })
+
+  it("TROP_BUSY_TIMEOUT invalid → exit 7 with the exact message", () => {
+    expectError(
+      sb.run(["reserve"], { env: { TROP_BUSY_TIMEOUT: "abc" } }),
+      7,
+      "Configuration error: validation error for 'TROP_BUSY_TIMEOUT': Must be a positive integer"
+    )
+    expectError(
+      sb.run(["reserve"], { env: { TROP_BUSY_TIMEOUT: "9999999" } }),
+      7,
+      "Configuration error: validation error for 'maximum_lock_wait_seconds (TROP_BUSY_TIMEOUT)': Timeout must not exceed 2147483 seconds"
+    )
+    expect(exists(sb.dataDir)).toBe(false)
+  })
+
+  it("--busy-timeout above 2147483 → exit 7 with the exact message; 2147483 is accepted", () => {
+    expectError(
+      sb.run(["reserve", "--busy-timeout", "9999999"]),
+      7,
+      "Configuration error: validation error for 'maximum_lock_wait_seconds (<command line>)': Timeout must not exceed 2147483 seconds"
+    )
+    expect(exists(sb.dataDir)).toBe(false)
+    expectOk(sb.run(["--busy-timeout", "2147483", "reserve"]), `${MIN}\n`)
+  })
+
+  it("an invalid TROP_OUTPUT_FORMAT breaks reserve (exit 7)", () => {
+    expectError(
+      sb.run(["reserve"], { env: { TROP_OUTPUT_FORMAT: "xml" } }),
+      7,
+      "Configuration error: validation error for 'TROP_OUTPUT_FORMAT': Invalid output format: 'xml' (expected table/json/csv/tsv)"
+    )
+    expect(exists(sb.dataDir)).toBe(false)
+  })
+
+  it("a non-database trop.db is a database error (exit 6), never a lock timeout", () => {
+    fs.mkdirSync(sb.dataDir)
+    fs.writeFileSync(dbFile(sb.dataDir), "this is not a database, just some text padding it out".repeat(40))
+    const r = sb.run(["reserve"])
+    expectFailure(r, 6)
+    expect(r.stderr).toMatch(/^Error: (database error|database corruption detected): /)
+    expect(r.stderr.split("\n").filter((l) => l !== "")).toHaveLength(1)
+  })
+})
+
+describe("reserve: stored rows", () => {
+  it("stores untagged as '' and timestamps as whole seconds (schema v2)", () => {
+    expectPort(sb.run(["reserve"]))
+    expectPort(sb.run(["reserve", "--tag", "web"]))
+    const rows = withDb(sb.dataDir, (db) =>
+      db.prepare("SELECT tag, typeof(created_at) AS t, created_at = last_used_at AS same FROM reservations ORDER BY tag").all()
+    )
+    expect(rows).toEqual([
+      { tag: "", t: "integer", same: 1 },
+      { tag: "web", t: "integer", same: 1 }
+    ])
+  })
+})
