@@ -1,7 +1,7 @@
 // Builds the package:
 // - dist/trop.cjs: the CLI bundled into one file (one module to load instead of
 //   hundreds); better-sqlite3 stays external (native addon).
-// - dist/bin.js: the `trop` executable, which runs dist/trop.cjs through V8's code cache
+// - dist/bin.cjs: the `trop` executable, which runs dist/trop.cjs through V8's code cache
 //   (src/launch.ts); the cache is warmed here by one representative run.
 // - dist/lib/: the library entry (src/index.ts) compiled with declarations.
 import { build } from "esbuild"
@@ -38,17 +38,17 @@ await build({
 await build({
   ...common,
   entryPoints: ["src/launch.ts"],
-  outfile: "dist/bin.js",
-  format: "esm",
+  outfile: "dist/bin.cjs",
+  format: "cjs",
   banner: { js: "#!/usr/bin/env node" }
 })
-chmodSync("dist/bin.js", 0o755)
+chmodSync("dist/bin.cjs", 0o755)
 
 // Warm the code cache with a real reservation in a throwaway data directory.
 rmSync("dist/trop.cjs.cache", { force: true })
 const scratch = mkdtempSync(join(tmpdir(), "trop-build-"))
 try {
-  execFileSync(process.execPath, ["dist/bin.js", "--data-dir", join(scratch, "data"), "reserve", "--path", scratch], {
+  execFileSync(process.execPath, ["dist/bin.cjs", "--data-dir", join(scratch, "data"), "reserve", "--path", scratch], {
     stdio: "ignore",
     env: { PATH: process.env.PATH ?? "", HOME: scratch }
   })

@@ -1,5 +1,5 @@
 /**
- * The `trop` executable (dist/bin.js). It runs the bundled CLI (dist/trop.cjs) through
+ * The `trop` executable (dist/bin.cjs, CommonJS: it starts a few ms sooner than an ES module). It runs the bundled CLI (dist/trop.cjs) through
  * V8's code cache: compiling the ~0.8 MB bundle from scratch costs more than the whole
  * rest of a `trop reserve`, so the compiled code is kept in dist/trop.cjs.cache (made at
  * build time, remade on the first run whenever V8 rejects it, e.g. after a Node upgrade).
@@ -8,10 +8,10 @@
 import * as fs from "node:fs"
 import { createRequire } from "node:module"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import * as vm from "node:vm"
 
-const directory = path.dirname(fileURLToPath(import.meta.url))
+// Built as CommonJS only, so __dirname is dist/.
+const directory = __dirname
 const bundle = path.join(directory, "trop.cjs")
 const cacheFile = `${bundle}.cache`
 

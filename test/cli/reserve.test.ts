@@ -69,8 +69,12 @@ describe("reserve: basics", () => {
 
   it("blank --tag is exit 4 with the exact message and writes nothing", () => {
     expectError(sb.run(["reserve", "--tag", "   "]), 4, TAG_MSG)
-    expectError(sb.run(["reserve", "--tag="]), 4, TAG_MSG)
+    expectError(sb.run(["reserve", "--tag", ""]), 4, TAG_MSG)
     expect(listJson(sb)).toEqual([])
+  })
+
+  it("--tag= (empty value in the = form) is the same blank tag (cli.md §2: both forms are equivalent)", () => {
+    expectError(sb.run(["reserve", "--tag="]), 4, TAG_MSG)
   })
 
   it("--quiet still prints the port", () => {

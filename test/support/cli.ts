@@ -5,7 +5,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
 /** The built CLI (`npm test` builds it first). */
-export const BIN = fileURLToPath(new URL("../../dist/bin.js", import.meta.url))
+export const BIN = fileURLToPath(new URL("../../dist/bin.cjs", import.meta.url))
 
 export interface Result {
   readonly code: number | null
