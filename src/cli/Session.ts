@@ -47,7 +47,7 @@ export const dataDirectory = (globals: GlobalValues) =>
       return yield* new InvalidConfiguration({ detail: "Could not determine the trop data directory" })
     }
     return nodePath.join(h, ".trop")
-  })
+  }).pipe(Effect.tap((dir) => Effect.logDebug(`data directory: ${dir}`)))
 
 /** Where relative and `~` paths point. */
 export const pathContext: Effect.Effect<PathContext, CliIoError, Invocation> = Effect.flatMap(
@@ -89,7 +89,14 @@ export const settings = (
         busyTimeoutSeconds: Option.getOrUndefined(globals.busyTimeout),
         disableAutoinit: globals.disableAutoinit
       }
-    }))
+    })).pipe(
+    Effect.tap((s) =>
+      Effect.logDebug(
+        `configuration: ports ${s.range.min}-${s.range.max}, ${s.exclusions.length} exclusion(s), ` +
+          `busy timeout ${s.busyTimeoutSeconds}s, auto-init ${s.disableAutoinit ? "off" : "on"}`
+      )
+    )
+  )
 
 /**
  * Provides trop's database to `program` and turns leftover SQLite errors into typed ones
@@ -107,7 +114,8 @@ export const withDatabase = (
 ): Effect.Effect<A, Exclude<E, SqlError> | OpenError | DatabaseBusy | DatabaseError, Exclude<R, SqlClient.SqlClient>> => {
   const file = Database.databaseFile(dataDir)
   const missing = options.dryRun && !settings.disableAutoinit && !fs.existsSync(file)
-  return program.pipe(
+  return Effect.logDebug(missing ? `database: ${file} (missing: dry run plans against an empty one)` : `database: ${file}`).pipe(
+    Effect.zipRight(program),
     Effect.mapError((e) =>
       isSqlError(e)
         ? classify(e, { operation: `executing the ${command} command`, timeoutSeconds: settings.busyTimeoutSeconds })

@@ -111,8 +111,9 @@ export const reserve = define({
       ignoreExclusions: o.ignoreExclusions
     }
     const database = Session.withDatabase("reserve", settings, dataDir, { dryRun: o.dryRun })
+    const logPlan = (plan: Reserve.ReservePlan) => Effect.logDebug(`plan: ${Reserve.describe(plan).join("; ")}`)
     if (o.dryRun) {
-      const plan = yield* Reserve.plan(request, settings).pipe(Session.transaction(true), database)
+      const plan = yield* Reserve.plan(request, settings).pipe(Effect.tap(logPlan), Session.transaction(true), database)
       if (!quiet) {
         yield* output.err("Dry run - would perform the following actions:")
         for (const [i, line] of Reserve.describe(plan).entries()) yield* output.err(`  ${i + 1}. ${line}`)
@@ -120,6 +121,7 @@ export const reserve = define({
       return
     }
     const plan = yield* Reserve.plan(request, settings).pipe(
+      Effect.tap(logPlan),
       Effect.tap(Reserve.execute),
       Session.transaction(false),
       database
