@@ -4,7 +4,8 @@ import { Effect, Either, Option } from "effect"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import type { CommandLineSettings } from "../config/CommandLine.js"
-import { resolve } from "../config/Resolve.js"
+import type { ConfigScope, Effective } from "../config/Load.js"
+import { load } from "../config/Load.js"
 import type { Settings } from "../config/Settings.js"
 import type { AbsolutePath } from "../domain/AbsolutePath.js"
 import type { CanonicalizeError, DatabaseBusy, DatabaseError, OpenError } from "../domain/Errors.js"
@@ -76,21 +77,22 @@ export const explicitPath = (raw: string): Effect.Effect<AbsolutePath, InvalidPa
     onRight: Effect.succeed
   }))
 
-/** The effective configuration for this invocation (defaults, environment, command line). */
-export const settings = (
+/** The configuration scope of most commands: user config and project files from `cwd` (cli.md §7). */
+export const discover = (cwd: AbsolutePath, dataDir: string): ConfigScope => ({ _tag: "Discover", cwd, dataDir })
+
+/** The effective configuration of this invocation, built once (cli.md §1, step 5). */
+export const configuration = (
   globals: GlobalValues,
+  scope: ConfigScope,
   commandLine: CommandLineSettings = {}
-): Effect.Effect<Settings, InvalidConfiguration, Invocation> =>
+): Effect.Effect<Effective, InvalidConfiguration, Invocation> =>
   Effect.flatMap(Invocation, ({ env }) =>
-    resolve({
-      env,
-      commandLine: {
-        ...commandLine,
-        busyTimeoutSeconds: Option.getOrUndefined(globals.busyTimeout),
-        disableAutoinit: globals.disableAutoinit
-      }
+    load(scope, env, {
+      ...commandLine,
+      busyTimeoutSeconds: Option.getOrUndefined(globals.busyTimeout),
+      disableAutoinit: globals.disableAutoinit
     })).pipe(
-    Effect.tap((s) =>
+    Effect.tap(({ settings: s }) =>
       Effect.logDebug(
         `configuration: ports ${s.range.min}-${s.range.max}, ${s.exclusions.length} exclusion(s), ` +
           `busy timeout ${s.busyTimeoutSeconds}s, auto-init ${s.disableAutoinit ? "off" : "on"}`

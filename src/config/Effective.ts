@@ -6,7 +6,11 @@ import { projectFromInput, taskFromInput } from "../domain/Identifier.js"
 import * as Port from "../domain/Port.js"
 import type { OccupancyCheck } from "../probe/Policy.js"
 import { fromCheck } from "../probe/Policy.js"
+import type { Reservations } from "./FileSchema.js"
 import type { OutputFormat, Settings } from "./Settings.js"
+import type { ExclusionEntry } from "./Validate.js"
+export type { ExclusionEntry } from "./Validate.js"
+import { exclusionProblem, MAX_LOCK_WAIT_SECONDS, portsProblems } from "./Validate.js"
 
 /** Where a setting came from: a file path, an environment variable or a fixed label. */
 export type Source = string
@@ -17,12 +21,6 @@ export const COMMAND_LINE: Source = "<command line>"
 export interface Sourced<A> {
   readonly value: A
   readonly source: Source
-}
-
-/** An `excluded_ports` entry as written, before validation (`start` may exceed `end`, ports may be 0). */
-export interface ExclusionEntry {
-  readonly start: number
-  readonly end: number
 }
 
 /**
@@ -52,6 +50,8 @@ export interface Merged {
   readonly allowChange: boolean
   readonly maximumLockWaitSeconds: Sourced<number>
   readonly outputFormat: OutputFormat
+  /** The reservation group and the file that supplied it; `null` when a project file cleared it. */
+  readonly reservations: Option.Option<Sourced<Reservations | null>>
 }
 
 /** Built-in defaults (semantics.md §4.3, layer 1). */
@@ -77,7 +77,8 @@ export const defaults: Merged = {
   allowChangeTask: false,
   allowChange: false,
   maximumLockWaitSeconds: { value: 5, source: DEFAULTS_SOURCE },
-  outputFormat: "table"
+  outputFormat: "table",
+  reservations: Option.none()
 }
 
 /** One configuration layer: how it changes what the lower layers produced. */
@@ -107,37 +108,12 @@ export const addExclusions = (m: Merged, entries: ReadonlyArray<ExclusionEntry>,
   excludedPorts: [...m.excludedPorts, ...entries.map((value, index) => ({ value, source, index }))]
 })
 
-export const MAX_LOCK_WAIT_SECONDS = 2147483
-
-/** Why an exclusion entry is invalid (semantics.md §4.5), or undefined. */
-export const exclusionProblem = (entry: ExclusionEntry): string | undefined => {
-  if (entry.start === entry.end) return entry.start === 0 ? "Invalid port: 0" : undefined
-  if (entry.start === 0) return "Invalid start port: 0"
-  if (entry.end === 0) return "Invalid end port: 0"
-  return entry.end < entry.start ? `Invalid range: ${entry.start}..${entry.end} (end < start)` : undefined
-}
-
-const validatePorts = (ports: Merged["ports"]) => {
-  const fail = (field: string, reason: string) => Either.left(invalidField(field, ports.source, reason))
-  if (ports.min === 0) return fail("ports.min", "Invalid port number: 0")
-  if (Option.isSome(ports.max) && Option.isSome(ports.maxOffset)) {
-    return fail("ports", "Cannot specify both max and max_offset")
-  }
-  let max: number
-  if (Option.isSome(ports.maxOffset)) {
-    const offset = ports.maxOffset.value
-    if (offset === 0) return fail("ports.max_offset", "max_offset must be > 0")
-    if (ports.min + offset > Port.MAX_PORT) {
-      return fail("ports.max_offset", `Offset ${offset} would overflow when added to min port ${ports.min}`)
-    }
-    max = ports.min + offset
-  } else {
-    max = Option.getOrElse(ports.max, () => ports.min)
-    if (max === 0) return fail("ports.max", "Invalid port number: 0")
-  }
-  if (max < ports.min) return fail("ports", "max must be >= min")
-  return Either.right({ min: Port.unsafeMake(ports.min), max: Port.unsafeMake(max) })
-}
+const validatePorts = (ports: Merged["ports"]) =>
+  portsProblems(ports).pipe(
+    Either.mapLeft(({ field, message }) => invalidField(field, ports.source, message)),
+    // Defaults always supply max or max_offset, so the range is complete here.
+    Either.map((max) => ({ min: Port.unsafeMake(ports.min), max: Port.unsafeMake(Option.getOrElse(max, () => ports.min)) }))
+  )
 
 const validateIdentifier = <A>(
   field: string,

@@ -2,9 +2,11 @@ import { Either, Option } from "effect"
 import type { InvalidConfiguration } from "../domain/Errors.js"
 import { invalidField } from "../domain/Errors.js"
 import type { OccupancyCheck } from "../probe/Policy.js"
-import type { ConfigLayer, ExclusionEntry, Merged } from "./Effective.js"
+import type { ConfigLayer, Merged } from "./Effective.js"
 import { addExclusions, setMax, setMaxOffset, setMin } from "./Effective.js"
 import type { OutputFormat } from "./Settings.js"
+import type { ExclusionEntry } from "./Validate.js"
+import { parseExclusionText } from "./Validate.js"
 
 /** The process environment, or any other name → value lookup. */
 export type Environment = Readonly<Record<string, string | undefined>>
@@ -36,16 +38,12 @@ const U16 = 65535
 const U32 = 4294967295
 const U64_SAFE = Number.MAX_SAFE_INTEGER
 
+/** Comma list, items trimmed, empty items skipped; range sides are not trimmed (cli.md §5.2). */
 const parseExcludedPorts = (variable: string, raw: string): Parsed<ReadonlyArray<ExclusionEntry>> =>
   Either.all(
-    raw.split(",").map((item) => item.trim()).filter((item) => item !== "").map((item) => {
-      const dots = item.indexOf("..")
-      if (dots < 0) {
-        return Either.map(parseUnsigned(variable, item, U16, `Invalid port: ${item}`), (p) => ({ start: p, end: p }))
-      }
-      const bound = (side: string) => parseUnsigned(variable, side, U16, `Invalid port in range: ${item}`)
-      return Either.all({ start: bound(item.slice(0, dots)), end: bound(item.slice(dots + 2)) })
-    })
+    raw.split(",").map((item) => item.trim()).filter((item) => item !== "").map((item) =>
+      Either.mapLeft(parseExclusionText(item, false), (reason) => parseError(variable, reason))
+    )
   )
 
 const OUTPUT_FORMATS: ReadonlyArray<OutputFormat> = ["table", "json", "csv", "tsv"]

@@ -1,18 +1,43 @@
-import { Either } from "effect"
+import { Either, Option } from "effect"
 import type { InvalidConfiguration } from "../domain/Errors.js"
 import type { CommandLineSettings } from "./CommandLine.js"
 import * as CommandLine from "./CommandLine.js"
+import type { Sourced } from "./Effective.js"
 import { merge, validate } from "./Effective.js"
 import type { Environment } from "./Env.js"
 import * as Env from "./Env.js"
+import type { Reservations } from "./FileSchema.js"
+import type { LoadedFile } from "./Files.js"
+import * as Files from "./Files.js"
 import type { Settings } from "./Settings.js"
 
-/**
- * Builds the effective configuration: built-in defaults, then the environment, then the
- * command line, validated as a whole (semantics.md §4.3).
- */
-export const resolve = (input: {
+export interface ResolveInput {
   readonly env: Environment
   readonly commandLine: CommandLineSettings
-}): Either.Either<Settings, InvalidConfiguration> =>
-  Either.flatMap(Env.layer(input.env), (envLayer) => validate(merge([envLayer, CommandLine.layer(input.commandLine)])))
+  /** Configuration files already loaded and validated, lowest precedence first. */
+  readonly files?: ReadonlyArray<LoadedFile> | undefined
+}
+
+/** The effective configuration and the reservation group with the file that supplied it. */
+export interface Resolved {
+  readonly settings: Settings
+  readonly group: Option.Option<Sourced<Reservations>>
+}
+
+/**
+ * Builds the effective configuration: built-in defaults, the files, the environment,
+ * then the command line, validated as a whole (semantics.md §4.3).
+ */
+export const resolveAll = (input: ResolveInput): Either.Either<Resolved, InvalidConfiguration> =>
+  Either.flatMap(Env.layer(input.env), (envLayer) => {
+    const merged = merge([...(input.files ?? []).map(Files.layer), envLayer, CommandLine.layer(input.commandLine)])
+    return Either.map(validate(merged), (settings) => ({
+      settings,
+      group: Option.flatMap(merged.reservations, ({ source, value }) =>
+        value === null ? Option.none() : Option.some({ source, value }))
+    }))
+  })
+
+/** `resolveAll` when only the settings matter. */
+export const resolve = (input: ResolveInput): Either.Either<Settings, InvalidConfiguration> =>
+  Either.map(resolveAll(input), (r) => r.settings)

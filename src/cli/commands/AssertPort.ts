@@ -15,8 +15,8 @@ export const assertPort = define({
   Effect.gen(function*() {
     const dataDir = yield* Session.dataDirectory(o.globals)
     const port = yield* parsePortArgument("assert-port", o.port)
-    yield* Session.workingDirectory
-    const settings = yield* Session.settings(o.globals)
+    const cwd = yield* Session.workingDirectory
+    const { settings } = yield* Session.configuration(o.globals, Session.discover(cwd, dataDir))
     const found = yield* Reservations.byPort(port).pipe(Session.withDatabase("assert-port", settings, dataDir))
     if (Option.isSome(found) === o.not) {
       return yield* new AssertionFailed({ detail: o.not ? `port ${port} is reserved` : `port ${port} is not reserved` })

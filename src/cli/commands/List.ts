@@ -20,8 +20,8 @@ export const list = define({
 }, (o) =>
   Effect.gen(function*() {
     const dataDir = yield* Session.dataDirectory(o.globals)
-    yield* Session.workingDirectory
-    const settings = yield* Session.settings(o.globals, { outputFormat: Option.getOrUndefined(o.format) })
+    const cwd = yield* Session.workingDirectory
+    const { settings } = yield* Session.configuration(o.globals, Session.discover(cwd, dataDir), { outputFormat: Option.getOrUndefined(o.format) })
     const filterPath = yield* Option.match(o.filterPath, {
       onNone: () => Effect.succeedNone,
       onSome: (raw) => Effect.map(Session.explicitPath(raw), Option.some)

@@ -63,7 +63,7 @@ export const reserve = define({
       })
     }
     const cwd = yield* Session.workingDirectory
-    const settings = yield* Session.settings(o.globals, {
+    const { settings } = yield* Session.configuration(o.globals, Session.discover(cwd, dataDir), {
       project: Option.getOrUndefined(o.project),
       clearProject: o.clearProject,
       task: Option.getOrUndefined(o.task),

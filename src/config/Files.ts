@@ -1,0 +1,87 @@
+import { Effect, Either } from "effect"
+import * as fs from "node:fs"
+import { Option } from "effect"
+import { InvalidConfiguration, invalidField } from "../domain/Errors.js"
+import type { ConfigLayer, Merged } from "./Effective.js"
+import { addExclusions, setMax, setMaxOffset, setMin } from "./Effective.js"
+import type { ConfigFile } from "./FileSchema.js"
+import type { FileKind } from "./Validate.js"
+import { exclusionEntry, fileProblems } from "./Validate.js"
+import { decodeConfig, parseYaml } from "./Yaml.js"
+
+/** One configuration file, read, decoded and validated on its own. */
+export interface LoadedFile {
+  readonly path: string
+  readonly kind: FileKind
+  readonly config: ConfigFile
+  /** `reservations: null`: clears a group inherited from a lower layer (project files only). */
+  readonly clearsReservations: boolean
+}
+
+const reason = (cause: unknown) => cause instanceof Error ? cause.message : String(cause)
+
+/** The file's text; failures are configuration errors naming the file (exit 7). */
+export const readText = (path: string): Effect.Effect<string, InvalidConfiguration> =>
+  Effect.try({
+    try: () => fs.readFileSync(path, "utf8"),
+    catch: (cause) =>
+      new InvalidConfiguration({ detail: `invalid path ${path}: Failed to read configuration file: ${reason(cause)}` })
+  })
+
+/**
+ * Loads one file (semantics.md §4.1, §4.3): YAML and schema errors become
+ * `validation error for '<file>': Invalid YAML: ...`, rule violations
+ * `validation error for '<field> (<file>)': ...`; the first problem fails.
+ */
+export const load = (path: string, kind: FileKind): Effect.Effect<LoadedFile, InvalidConfiguration> =>
+  Effect.flatMap(readText(path), (text) =>
+    Either.match(Either.flatMap(parseYaml(text), (parsed) => decodeConfig(parsed, { all: false })), {
+      onLeft: ([message]) => Effect.fail(invalidField(path, undefined, `Invalid YAML: ${message}`)),
+      onRight: ({ clearsReservations, config }) => {
+        const [problem] = fileProblems(config, kind)
+        return problem === undefined
+          ? Effect.succeed({ path, kind, config, clearsReservations })
+          : Effect.fail(invalidField(problem.field, path, problem.message))
+      }
+    }))
+
+/** How a loaded (valid) file changes the layers below it (semantics.md §4.4). */
+export const layer = (file: LoadedFile): ConfigLayer => (m: Merged): Merged => {
+  const c = file.config
+  const source = file.path
+  let r = m
+  if (c.project !== undefined) r = { ...r, project: Option.some({ value: c.project, source }) }
+  if (c.ports !== undefined) {
+    // A ports block always sets min; max and max_offset each clear the other.
+    r = setMin(r, c.ports.min, source)
+    if (c.ports.max !== undefined) r = setMax(r, c.ports.max, source)
+    if (c.ports.max_offset !== undefined) r = setMaxOffset(r, c.ports.max_offset, source)
+  }
+  if (c.excluded_ports !== undefined) {
+    r = addExclusions(r, c.excluded_ports.flatMap((item) => Either.match(exclusionEntry(item), { onLeft: () => [], onRight: (e) => [e] })), source)
+  }
+  if (c.cleanup?.expire_after_days !== undefined) {
+    r = { ...r, expireAfterDays: { value: c.cleanup.expire_after_days, source } }
+  }
+  r = { ...r, occupancyCheck: { ...r.occupancyCheck, ...c.occupancy_check } }
+  const flags = {
+    disableAutoinit: c.disable_autoinit,
+    disableAutoprune: c.disable_autoprune,
+    disableAutoexpire: c.disable_autoexpire,
+    allowUnrelatedPath: c.allow_unrelated_path,
+    allowChangeProject: c.allow_change_project,
+    allowChangeTask: c.allow_change_task,
+    allowChange: c.allow_change
+  }
+  for (const [field, value] of Object.entries(flags)) if (value !== undefined) r = { ...r, [field]: value }
+  if (c.maximum_lock_wait_seconds !== undefined) {
+    r = { ...r, maximumLockWaitSeconds: { value: c.maximum_lock_wait_seconds, source } }
+  }
+  if (c.output_format !== undefined) r = { ...r, outputFormat: c.output_format }
+  // Groups never merge: a mapping replaces, `null` clears; both are inert in the user config.
+  if (file.kind === "project") {
+    if (c.reservations !== undefined) r = { ...r, reservations: Option.some({ value: c.reservations, source }) }
+    else if (file.clearsReservations) r = { ...r, reservations: Option.some({ value: null, source }) }
+  }
+  return r
+}

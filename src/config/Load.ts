@@ -1,0 +1,58 @@
+import { Effect, Either, Option } from "effect"
+import * as fs from "node:fs"
+import * as nodePath from "node:path"
+import type { InvalidConfiguration } from "../domain/Errors.js"
+import type { CommandLineSettings } from "./CommandLine.js"
+import type { ProjectFiles } from "./Discovery.js"
+import { discover } from "./Discovery.js"
+import type { Environment } from "./Env.js"
+import type { LoadedFile } from "./Files.js"
+import * as Files from "./Files.js"
+import type { Resolved } from "./Resolve.js"
+import { resolveAll } from "./Resolve.js"
+
+/** Which layers a command reads (cli.md §7). */
+export type ConfigScope =
+  /** Built-in defaults, environment and command line; no files (`init`). */
+  | { readonly _tag: "EnvironmentOnly" }
+  /** Also the user config and the project files found from the working directory. */
+  | { readonly _tag: "Discover"; readonly cwd: string; readonly dataDir: string }
+
+/** The effective configuration and the files it came from. */
+export interface Effective extends Resolved {
+  /** The user's `config.yaml`, when it exists. */
+  readonly userFile: Option.Option<string>
+  /** The project files discovered from the working directory. */
+  readonly project: Option.Option<ProjectFiles>
+}
+
+export const userConfigPath = (dataDir: string): string => nodePath.join(dataDir, "config.yaml")
+
+/** Loads the files of `scope` (each validated on its own), then resolves every layer. */
+export const load = (
+  scope: ConfigScope,
+  env: Environment,
+  commandLine: CommandLineSettings
+): Effect.Effect<Effective, InvalidConfiguration> =>
+  Effect.gen(function*() {
+    const files: Array<LoadedFile> = []
+    let userFile = Option.none<string>()
+    let project = Option.none<ProjectFiles>()
+    if (scope._tag === "Discover") {
+      const user = userConfigPath(scope.dataDir)
+      if (fs.existsSync(user)) {
+        files.push(yield* Files.load(user, "user"))
+        userFile = Option.some(user)
+      }
+      project = discover(scope.cwd)
+      for (const path of Option.match(project, { onNone: () => [], onSome: (p) => [p.project, p.local] })) {
+        if (Option.isSome(path)) files.push(yield* Files.load(path.value, "project"))
+      }
+    }
+    for (const file of files) yield* Effect.logDebug(`configuration file: ${file.path}`)
+    const resolved = yield* Either.match(resolveAll({ env, commandLine, files }), {
+      onLeft: Effect.fail,
+      onRight: Effect.succeed
+    })
+    return { ...resolved, userFile, project }
+  })

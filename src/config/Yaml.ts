@@ -1,0 +1,134 @@
+import { Either, ParseResult, Schema } from "effect"
+import type { Document, ScalarTag } from "yaml"
+import { isMap, isScalar, LineCounter, parseDocument } from "yaml"
+import { ConfigFile, describeValue, FIELDS } from "./FileSchema.js"
+
+/**
+ * YAML 1.2 core schema, as trop 0.2.0 reads it (semantics.md §4.1): only true/false are
+ * booleans, duplicate keys are errors, and integers may also be written `0b101`.
+ */
+const binaryInt: ScalarTag = {
+  tag: "tag:yaml.org,2002:int",
+  format: "BIN",
+  default: true,
+  test: /^0b[01]+$/,
+  resolve: (source) => parseInt(source.slice(2), 2),
+  // Never chosen when writing: numbers keep their decimal spelling.
+  identify: () => false
+}
+
+/** A parsed YAML document and where its nodes are, for messages and in-place edits. */
+export interface ParsedYaml {
+  readonly document: Document.Parsed
+  readonly lineCounter: LineCounter
+}
+
+const position = (lineCounter: LineCounter, offset: number | undefined): string => {
+  if (offset === undefined) return ""
+  const { col, line } = lineCounter.linePos(offset)
+  return ` at line ${line} column ${col}`
+}
+
+/** Parses YAML text; syntax errors come back as one-line messages naming the line. */
+export const parseYaml = (text: string): Either.Either<ParsedYaml, ReadonlyArray<string>> => {
+  const lineCounter = new LineCounter()
+  const document = parseDocument(text, {
+    version: "1.2",
+    uniqueKeys: true,
+    customTags: [binaryInt],
+    lineCounter,
+    prettyErrors: false,
+    keepSourceTokens: true
+  })
+  if (document.errors.length > 0) {
+    return Either.left(
+      document.errors.map((e) => `${e.message.split("\n")[0]}${position(lineCounter, e.pos[0])}`)
+    )
+  }
+  return Either.right({ document, lineCounter })
+}
+
+/** Where the node at `path` starts — for an unknown key, the key itself — or its nearest ancestor. */
+const nodeOffset = (parsed: ParsedYaml, path: ReadonlyArray<PropertyKey>, atKey: boolean): number | undefined => {
+  if (atKey) {
+    const parent = path.length === 1 ? parsed.document.contents : parsed.document.getIn(path.slice(0, -1), true)
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1])
+      if (pair !== undefined && isScalar(pair.key) && pair.key.range) return pair.key.range[0]
+    }
+  }
+  for (let n = path.length; n >= 0; n--) {
+    const node = path.length === 0 && n === 0 ? parsed.document.contents : parsed.document.getIn(path.slice(0, n), true)
+    if (node !== undefined && node !== null && typeof node === "object" && "range" in node) {
+      const range = node.range as ReadonlyArray<number> | undefined
+      if (range !== undefined) return range[0]
+    }
+  }
+  return undefined
+}
+
+const fieldsAt = (parent: ReadonlyArray<PropertyKey>): ReadonlyArray<string> =>
+  parent.length === 3 && parent[0] === "reservations" && parent[1] === "services"
+    ? FIELDS.service ?? []
+    : FIELDS[parent.join(".")] ?? []
+
+const describeIssue = (issue: ParseResult.ArrayFormatterIssue): string => {
+  const key = String(issue.path[issue.path.length - 1])
+  switch (issue._tag) {
+    case "Unexpected":
+      return `unknown field \`${key}\`, expected one of ${
+        fieldsAt(issue.path.slice(0, -1)).map((f) => `\`${f}\``).join(", ")
+      }`
+    case "Missing":
+      return `missing field \`${key}\``
+    default:
+      return issue.message
+  }
+}
+
+/** Drops keys whose value is null from every mapping: such keys mean "not set". */
+const withoutNulls = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(withoutNulls)
+  if (value === null || typeof value !== "object") return value
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)])
+  )
+}
+
+/** A decoded file; `reservations: null` is kept apart because it clears an inherited group. */
+export interface DecodedConfig {
+  readonly config: ConfigFile
+  readonly clearsReservations: boolean
+}
+
+/**
+ * Decodes a parsed document as a configuration file. Each problem is one line: the key
+ * path, what is wrong, and where (`ports.min: invalid type: ... at line 2 column 8`).
+ * `all` collects every problem instead of stopping at the first.
+ */
+export const decodeConfig = (
+  parsed: ParsedYaml,
+  options: { readonly all: boolean }
+): Either.Either<DecodedConfig, ReadonlyArray<string>> => {
+  const contents = parsed.document.contents
+  // An empty or comment-only file is a valid empty configuration.
+  if (contents === null) return Either.right({ config: {}, clearsReservations: false })
+  const value: unknown = parsed.document.toJS()
+  if (!isMap(contents) || value === null || typeof value !== "object") {
+    return Either.left([`invalid type: ${describeValue(value)}, expected a mapping of configuration keys`])
+  }
+  const clearsReservations = "reservations" in value && value.reservations === null
+  return Schema.decodeUnknownEither(ConfigFile)(withoutNulls(value), {
+    onExcessProperty: "error",
+    errors: options.all ? "all" : "first"
+  }).pipe(
+    Either.mapLeft((error) =>
+      ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
+        const parent = issue._tag === "Unexpected" || issue._tag === "Missing" ? issue.path.slice(0, -1) : issue.path
+        const prefix = parent.length > 0 ? `${parent.map(String).join(".")}: ` : ""
+        return `${prefix}${describeIssue(issue)}${position(parsed.lineCounter, nodeOffset(parsed, issue.path, issue._tag === "Unexpected"))}`
+      })
+    ),
+    Either.map((config) => ({ config, clearsReservations }))
+  )
+}
