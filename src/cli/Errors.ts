@@ -36,3 +36,10 @@ export class AssertionFailed extends Data.TaggedError("AssertionFailed")<{ reado
     return `Assertion failed: ${this.detail}`
   }
 }
+
+/** `validate` found problems, already listed on stderr (exit 1). */
+export class ConfigurationRejected extends Data.TaggedError("ConfigurationRejected")<{ readonly detail: string }> {
+  override get message() {
+    return this.detail
+  }
+}

@@ -1,5 +1,5 @@
 import type * as Errors from "../domain/Errors.js"
-import type { AssertionFailed, CliIoError, InvalidArguments, UsageError } from "./Errors.js"
+import type { AssertionFailed, CliIoError, ConfigurationRejected, InvalidArguments, UsageError } from "./Errors.js"
 
 /** Every failure a command can end with. */
 export type Failure =
@@ -25,10 +25,12 @@ export type Failure =
   | InvalidArguments
   | CliIoError
   | AssertionFailed
+  | ConfigurationRejected
 
 /** The exit code of each failure: one place, one meaning per code (D1). */
 const EXIT_CODES: Record<Failure["_tag"], number> = {
   AssertionFailed: 1,
+  ConfigurationRejected: 1,
   StickyFieldChange: 1,
   PathRelationshipViolation: 1,
   DatabaseBusy: 2,

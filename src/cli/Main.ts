@@ -3,7 +3,7 @@ import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Terminal from "@effect/platform/Terminal"
-import { Cause, Console, Effect, Either, Exit, Layer, Logger, LogLevel, Option } from "effect"
+import { Array as Arr, Cause, Console, Effect, Either, Exit, Layer, Logger, LogLevel, Option } from "effect"
 import * as fs from "node:fs"
 import pkg from "../../package.json" with { type: "json" }
 import { Occupancy } from "../probe/Occupancy.js"
@@ -15,6 +15,10 @@ import { release } from "./commands/Release.js"
 import { reserve } from "./commands/Reserve.js"
 import { showDataDir } from "./commands/ShowDataDir.js"
 import { showPath } from "./commands/ShowPath.js"
+import { compactExclusions } from "./commands/CompactExclusions.js"
+import { exclude } from "./commands/Exclude.js"
+import { init } from "./commands/Init.js"
+import { validate } from "./commands/Validate.js"
 import { UsageError } from "./Errors.js"
 import type { Failure } from "./Exit.js"
 import { DEFECT_EXIT_CODE, exitCode, render } from "./Exit.js"
@@ -25,23 +29,28 @@ import { Output } from "./Output.js"
 
 export const VERSION: string = pkg.version
 
-const commands = [reserve, release, list, assertReservation, assertPort, showDataDir, showPath] as const
+// In the order of cli.md §12, which help lists.
+const commands = [
+  reserve,
+  release,
+  list,
+  assertReservation,
+  assertPort,
+  showDataDir,
+  showPath,
+  validate,
+  exclude,
+  compactExclusions,
+  init
+] as const
 
 /** What help and the pre-scan know about every subcommand. */
 export const specs = commands.map((c) => c.spec)
 
-const app = Command.run(
-  root.pipe(Command.withSubcommands([
-    reserve.command,
-    release.command,
-    list.command,
-    assertReservation.command,
-    assertPort.command,
-    showDataDir.command,
-    showPath.command
-  ])),
-  { name: "trop", version: VERSION }
-)
+const app = Command.run(root.pipe(Command.withSubcommands(Arr.map(commands, (c) => c.command))), {
+  name: "trop",
+  version: VERSION
+})
 
 /**
  * @effect/cli prints its own parse errors (with ANSI codes) through Console; we report

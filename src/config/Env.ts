@@ -29,14 +29,15 @@ const parseBoolean = (variable: string, raw: string): Parsed<boolean> => {
 }
 
 /** Decimal digits, a leading `+` tolerated, no trimming; at most `max`. */
-const parseUnsigned = (variable: string, raw: string, max: number, reason: string): Parsed<number> => {
-  const n = /^\+?[0-9]+$/.test(raw) ? Number(raw.replace(/^\+/, "")) : NaN
-  return Number.isSafeInteger(n) && n <= max ? Either.right(n) : Either.left(parseError(variable, reason))
-}
+const parseUnsigned = (variable: string, raw: string, max: bigint, reason: string): Parsed<number> =>
+  /^\+?[0-9]+$/.test(raw) && BigInt(raw.replace(/^\+/, "")) <= max
+    ? Either.right(Number(raw.replace(/^\+/, "")))
+    : Either.left(parseError(variable, reason))
 
-const U16 = 65535
-const U32 = 4294967295
-const U64_SAFE = Number.MAX_SAFE_INTEGER
+const U16 = 65535n
+const U32 = 4294967295n
+/** Values this large only fail validation later (`Timeout must not exceed ...`), like trop 0.2.0's u64. */
+const U64 = 18446744073709551615n
 
 /** Comma list, items trimmed, empty items skipped; range sides are not trimmed (cli.md §5.2). */
 const parseExcludedPorts = (variable: string, raw: string): Parsed<ReadonlyArray<ExclusionEntry>> =>
@@ -133,7 +134,7 @@ export const layer = (env: Environment): Parsed<ConfigLayer> =>
     }
     const lockWait = read(["TROP_BUSY_TIMEOUT", "TROP_MAXIMUM_LOCK_WAIT_SECONDS"])
     if (lockWait) {
-      const value = yield* parseUnsigned(lockWait.name, lockWait.raw, U64_SAFE, "Must be a positive integer")
+      const value = yield* parseUnsigned(lockWait.name, lockWait.raw, U64, "Must be a positive integer")
       updates.push((m) => ({ ...m, maximumLockWaitSeconds: { value, source: lockWait.name } }))
     }
     const format = read(["TROP_OUTPUT_FORMAT"])

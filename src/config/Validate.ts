@@ -144,8 +144,8 @@ export const fileProblems = (config: ConfigFile, kind: FileKind): ReadonlyArray<
     if (Either.isLeft(result)) problems.push(result.left)
   }
   for (const [index, item] of (config.excluded_ports ?? []).entries()) {
-    const problem = Either.match(exclusionEntry(item), { onLeft: (m) => m, onRight: exclusionProblem })
-    if (problem !== undefined) add(`excluded_ports[${index}]`, problem)
+    const message = Either.match(exclusionEntry(item), { onLeft: (m) => m, onRight: exclusionProblem })
+    if (message !== undefined) add(`excluded_ports[${index}]`, message)
   }
   if (config.cleanup?.expire_after_days === 0) add("cleanup.expire_after_days", "Must be > 0")
   if (config.maximum_lock_wait_seconds !== undefined && config.maximum_lock_wait_seconds > MAX_LOCK_WAIT_SECONDS) {

@@ -21,6 +21,6 @@ export const parse = (text: string): Either.Either<Port, string> => {
   }
   const n = Number(text)
   if (n === 0) return Either.left("Invalid port number: port 0 is reserved and cannot be used")
-  if (n > MAX_PORT) return Either.left(`Invalid port number: ${text.replace(/^\+/, "")} is greater than maximum port ${MAX_PORT}`)
+  if (n > MAX_PORT) return Either.left(`Invalid port number: ${n} is greater than maximum port ${MAX_PORT}`)
   return Either.right(Port.make(n))
 }

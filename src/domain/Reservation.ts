@@ -1,4 +1,5 @@
-import { Option, Schema } from "effect"
+import { Clock, Effect, Option, Schema } from "effect"
+import { ValidationFailed } from "./Errors.js"
 import type { Project, Task } from "./Identifier.js"
 import type { Port } from "./Port.js"
 import type { ReservationKey } from "./ReservationKey.js"
@@ -6,6 +7,26 @@ import type { ReservationKey } from "./ReservationKey.js"
 /** Whole Unix seconds, UTC, within the range trop can store and display (semantics.md §13.8). */
 export const UnixSeconds = Schema.Int.pipe(Schema.between(0, 8210298412799), Schema.brand("trop/UnixSeconds"))
 export type UnixSeconds = typeof UnixSeconds.Type
+
+/**
+ * "Now" in whole seconds (sub-seconds truncated), captured once per command. A clock
+ * outside the storable range is refused, so trop never writes a row it cannot read back.
+ */
+export const currentTime: Effect.Effect<UnixSeconds, ValidationFailed> = Effect.flatMap(
+  Clock.currentTimeMillis,
+  (ms) => {
+    const seconds = Math.floor(ms / 1000)
+    if (Schema.is(UnixSeconds)(seconds)) return Effect.succeed(seconds)
+    return Effect.fail(
+      new ValidationFailed({
+        field: "timestamp",
+        reason: seconds < 0
+          ? "timestamp must be nonnegative"
+          : "timestamp is outside the supported display and serialization range"
+      })
+    )
+  }
+)
 
 /** A stored `(path, tag) → port` reservation with its sticky metadata. */
 export interface Reservation {

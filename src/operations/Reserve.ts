@@ -1,12 +1,13 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
-import { Clock, Effect, Either, Option } from "effect"
+import { Effect, Either, Option } from "effect"
 import type { AbsolutePath } from "../domain/AbsolutePath.js"
-import type { PathRelationshipViolation, StickyFieldChange } from "../domain/Errors.js"
+import type { PathRelationshipViolation, StickyFieldChange, ValidationFailed } from "../domain/Errors.js"
 import { PortExhausted } from "../domain/Errors.js"
 import type { Project, Task } from "../domain/Identifier.js"
 import type { Port } from "../domain/Port.js"
 import * as PortRange from "../domain/PortRange.js"
 import type { Reservation, UnixSeconds } from "../domain/Reservation.js"
+import { currentTime } from "../domain/Reservation.js"
 import type { ReservationKey } from "../domain/ReservationKey.js"
 import * as Key from "../domain/ReservationKey.js"
 import type { Settings } from "../config/Settings.js"
@@ -48,7 +49,7 @@ export interface ReservePlan {
   readonly cleanup: Option.Option<CleanupPlan>
 }
 
-export type ReserveError = StoreError | PathRelationshipViolation | StickyFieldChange | PortExhausted
+export type ReserveError = StoreError | PathRelationshipViolation | StickyFieldChange | PortExhausted | ValidationFailed
 
 /** `Reserve port 5001 for /p:web` or `Refresh reservation /p:web on port 5001` (D4). */
 export const describe = (plan: ReservePlan): ReadonlyArray<string> => {
@@ -78,8 +79,6 @@ const cleanupPolicyText = (s: Settings): string =>
     : s.disableAutoexpire
     ? "automatic expiration disabled"
     : "automatic pruning and expiration enabled"
-
-const now: Effect.Effect<UnixSeconds> = Effect.map(Clock.currentTimeMillis, (ms) => Math.floor(ms / 1000) as UnixSeconds)
 
 /**
  * Allocates a port for `key`; on exhaustion runs the automatic cleanup (planned, not yet
@@ -144,7 +143,7 @@ export const plan = (
   settings: Settings
 ): Effect.Effect<ReservePlan, ReserveError, SqlClient.SqlClient | Occupancy> =>
   Effect.gen(function*() {
-    const at = yield* now
+    const at = yield* currentTime
     if (!request.force && !settings.allowUnrelatedPath) yield* checkRelated(request.key.path, request.cwd)
     const existing = yield* Reservations.byKey(request.key)
     const stored = <A>(pick: (r: Reservation) => Option.Option<A>) => Option.flatMap(existing, pick)

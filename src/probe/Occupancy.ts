@@ -48,11 +48,18 @@ export class Occupancy extends Context.Tag("trop/Occupancy")<Occupancy, {
         Effect.gen(function*() {
           const { unavailable } = yield* Ref.get(state)
           const list = probes(policy).filter((p) => !unavailable.has(p.family))
-          const outcomes = yield* Effect.forEach(list, (probe) => bind(probe, port), { concurrency: "unbounded" })
+          // Probes of one scope bind different sockets and run at once; a localhost and a
+          // wildcard probe of the same protocol would collide, so the scopes take turns.
+          const byScope = (scope: Probe["scope"]) =>
+            Effect.forEach(list.filter((p) => p.scope === scope), (probe) => Effect.map(bind(probe, port), (outcome) => ({ probe, outcome })), {
+              concurrency: "unbounded"
+            })
+          const results = [...yield* byScope("localhost"), ...yield* byScope("wildcard")]
+          const order = (r: { readonly probe: Probe }) => list.indexOf(r.probe)
+          results.sort((a, b) => order(a) - order(b))
           const inUse: Array<Probe> = []
           const failures: Array<ProbeFailure> = []
-          for (const [i, outcome] of outcomes.entries()) {
-            const probe = list[i]!
+          for (const { outcome, probe } of results) {
             if (outcome._tag === "InUse") inUse.push(probe)
             else if (outcome._tag === "Failed") failures.push({ probe, reason: outcome.reason })
             else if (outcome._tag === "FamilyUnavailable") {

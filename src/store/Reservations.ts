@@ -157,6 +157,17 @@ export const byPort = (port: Port.Port): Effect.Effect<Option.Option<Reservation
       Effect.map((rows) => Option.fromNullable(rows[0]))
     ))
 
+/** The reservation with the lowest port in `start..end`, if any. */
+export const lowestInRange = (
+  start: number,
+  end: number
+): Effect.Effect<Option.Option<Reservation>, StoreError, SqlClient.SqlClient> =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<StoredRow>`${selectRows(sql)} WHERE port BETWEEN ${start} AND ${end} ORDER BY port LIMIT 1`.pipe(
+      Effect.flatMap(decodeAll),
+      Effect.map((rows) => Option.fromNullable(rows[0]))
+    ))
+
 /**
  * Writes a new row with a plain INSERT (never an upsert): a port held by another key
  * makes it fail instead of silently evicting that key (semantics.md §7.7).

@@ -1,0 +1,78 @@
+import { Effect, Either, Option } from "effect"
+import { userConfigPath } from "../../config/Load.js"
+import * as ExclusionFile from "../../config/ExclusionFile.js"
+import * as ExclusionList from "../../config/ExclusionList.js"
+import type { ExclusionEntry } from "../../config/Validate.js"
+import { parseYaml } from "../../config/Yaml.js"
+import { InvalidConfiguration } from "../../domain/Errors.js"
+import * as Port from "../../domain/Port.js"
+import * as Reservations from "../../store/Reservations.js"
+import { define, positional } from "../Definition.js"
+import { CliIoError, InvalidArguments } from "../Errors.js"
+import { flag } from "../Opt.js"
+import { Output } from "../Output.js"
+import * as Session from "../Session.js"
+
+/** `N` or `A..B` (split at the first `..`, sides not trimmed), validated (D5). */
+export const parseEntry = (raw: string): Either.Either<ExclusionEntry, InvalidArguments> => {
+  const fail = (detail: string) => Either.left(new InvalidArguments({ detail }))
+  const dots = raw.indexOf("..")
+  const sides = dots < 0 ? [raw] : [raw.slice(0, dots), raw.slice(dots + 2)]
+  const ports = sides.map((s) => /^\+?[0-9]+$/.test(s) ? Number(s) : NaN)
+  if (ports.some((p) => !Number.isInteger(p) || p > Port.MAX_PORT)) return fail("Invalid port number")
+  if (ports.includes(0)) return fail("Invalid port number: port 0 is reserved and cannot be used")
+  const [start = 0, end = start] = ports
+  if (start > end) return fail(`Invalid port range: start (${start}) must be less than or equal to end (${end})`)
+  return Either.right({ start, end })
+}
+
+const toCliIo = (e: { readonly reason: string }) => new CliIoError({ reason: e.reason })
+
+export const exclude = define({
+  name: "exclude",
+  description: "Add port or range to exclusion list",
+  options: {
+    global: flag("global", "Add to global config instead of project config"),
+    force: flag("force", "Force exclusion even if port is reserved")
+  },
+  args: { entry: positional("PORT_OR_RANGE", "A port (8080) or an inclusive range (8080..8090)") }
+}, (o) =>
+  Effect.gen(function*() {
+    const output = yield* Output
+    const entry = yield* parseEntry(o.entry)
+    const dataDir = yield* Session.dataDirectory(o.globals)
+    const cwd = yield* Session.workingDirectory
+    const { project, settings } = yield* Session.configuration(o.globals, Session.discover(cwd, dataDir))
+    // The target is chosen before the database is opened, so this error creates nothing (D5).
+    const target = o.global
+      ? Option.some(userConfigPath(dataDir))
+      : Option.flatMap(project, (p) => Option.orElse(p.local, () => p.project))
+    if (Option.isNone(target)) {
+      return yield* new InvalidArguments({
+        detail: `No trop.yaml or trop.local.yaml found (searched from: ${cwd}); use --global to add the exclusion to ${
+          userConfigPath(dataDir)
+        }`
+      })
+    }
+    const file = target.value
+    const reserved = yield* Reservations.lowestInRange(entry.start, entry.end).pipe(
+      Session.withDatabase("exclude", settings, dataDir)
+    )
+    if (Option.isSome(reserved) && !o.force) {
+      return yield* new InvalidArguments({ detail: `Port ${reserved.value.port} is reserved. Use --force to override.` })
+    }
+    const text = yield* ExclusionFile.readOrEmpty(file).pipe(Effect.mapError(toCliIo))
+    const items = yield* Either.flatMap(
+      Either.mapLeft(parseYaml(text), (problems) => problems.join("; ")),
+      ExclusionFile.listItems
+    ).pipe(Either.mapLeft((reason) => new InvalidConfiguration({ detail: `Failed to parse config: ${reason}` })))
+    const addition = ExclusionList.add(ExclusionFile.validEntries(items ?? []), entry)
+    if (addition._tag === "AlreadyCovered") {
+      if (!o.globals.quiet) yield* output.out(`Exclusion already exists in ${file}`)
+      return
+    }
+    yield* ExclusionFile.rewrite(file, text, { _tag: "Add", entry: addition.entry, absorbed: addition.absorbed }).pipe(
+      Effect.catchTag("IoError", (e) => Effect.fail(toCliIo(e)))
+    )
+    if (!o.globals.quiet) yield* output.out(`Added exclusion to ${file}`)
+  }))

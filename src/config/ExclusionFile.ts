@@ -1,0 +1,82 @@
+import { Effect, Either } from "effect"
+import * as fs from "node:fs"
+import * as nodePath from "node:path"
+import { InvalidConfiguration, invalidField, IoError } from "../domain/Errors.js"
+import type { ListEdit } from "./EditYaml.js"
+import type { ExclusionItem } from "./FileSchema.js"
+import { editExcludedPorts } from "./EditYaml.js"
+import type { ExclusionEntry, Problem } from "./Validate.js"
+import { exclusionEntry, exclusionProblem } from "./Validate.js"
+import type { ParsedYaml } from "./Yaml.js"
+import { decodeConfig, parseYaml } from "./Yaml.js"
+
+/**
+ * Reading and rewriting the `excluded_ports` list of one configuration file, for
+ * `exclude`, `compact-exclusions` and `scan --autoexclude` (semantics.md §12).
+ */
+
+const reason = (cause: unknown) => cause instanceof Error ? cause.message : String(cause)
+
+/** The file's text; a missing file is an empty document. */
+export const readOrEmpty = (path: string): Effect.Effect<string, IoError> =>
+  Effect.try({
+    try: () => fs.existsSync(path) ? fs.readFileSync(path, "utf8") : "",
+    catch: (cause) => new IoError({ reason: reason(cause) })
+  })
+
+/** The `excluded_ports` items of a document: undefined when the key is absent or null. */
+export const listItems = (parsed: ParsedYaml): Either.Either<ReadonlyArray<ExclusionItem> | undefined, string> =>
+  decodeConfig(parsed, { all: false }).pipe(
+    Either.map(({ config }) => config.excluded_ports),
+    Either.mapLeft((problems) => problems.join("; "))
+  )
+
+/** Each item as a valid entry, or undefined for items that are not (left untouched by merges). */
+export const validEntries = (items: ReadonlyArray<ExclusionItem>): ReadonlyArray<ExclusionEntry | undefined> =>
+  items.map((item) =>
+    Either.match(exclusionEntry(item), {
+      onLeft: () => undefined,
+      onRight: (e) => exclusionProblem(e) === undefined ? e : undefined
+    })
+  )
+
+/** Writes through a temporary file in the same directory, so readers never see half a file. */
+export const writeAtomically = (path: string, text: string): Effect.Effect<void, IoError> =>
+  Effect.try({
+    try: () => {
+      const temporary = nodePath.join(nodePath.dirname(path), `.${nodePath.basename(path)}.${process.pid}.tmp`)
+      try {
+        fs.writeFileSync(temporary, text)
+        fs.renameSync(temporary, path)
+      } finally {
+        fs.rmSync(temporary, { force: true })
+      }
+    },
+    catch: (cause) => new IoError({ reason: reason(cause) })
+  })
+
+/**
+ * Applies `edit` to the text of `path` and checks that the result still parses as a
+ * configuration with a valid exclusion list before anything is written.
+ */
+export const rewrite = (path: string, text: string, edit: ListEdit): Effect.Effect<void, InvalidConfiguration | IoError> =>
+  Effect.gen(function*() {
+    const edited = editExcludedPorts(text, edit)
+    if (Either.isLeft(edited)) return yield* new InvalidConfiguration({ detail: `Failed to parse config: ${edited.left}` })
+    const decoded = Either.flatMap(parseYaml(edited.right), (p) => decodeConfig(p, { all: false }))
+    if (Either.isLeft(decoded)) {
+      return yield* invalidField(path, undefined, `Invalid YAML: ${decoded.left.join("; ")}`)
+    }
+    const problem = exclusionsProblem(decoded.right.config.excluded_ports ?? [])
+    if (problem !== undefined) return yield* invalidField(problem.field, path, problem.message)
+    yield* writeAtomically(path, edited.right)
+  })
+
+/** The first invalid `excluded_ports` item, with its field name (semantics.md §4.5). */
+export const exclusionsProblem = (items: ReadonlyArray<ExclusionItem>): Problem | undefined => {
+  for (const [index, item] of items.entries()) {
+    const message = Either.match(exclusionEntry(item), { onLeft: (m) => m, onRight: exclusionProblem })
+    if (message !== undefined) return { field: `excluded_ports[${index}]`, message }
+  }
+  return undefined
+}
