@@ -1,13 +1,11 @@
+import { Schema } from "effect"
 import * as Port from "./Port.js"
 
-/** An inclusive range of ports with `min <= max`; only `make` builds one. */
-export interface PortRange {
-  readonly min: Port.Port
-  readonly max: Port.Port
-}
-
-export const make = (min: Port.Port, max: Port.Port): PortRange | undefined =>
-  min <= max ? { min, max } : undefined
+/** An inclusive range of ports with `min <= max`. */
+export const PortRange = Schema.Struct({ min: Port.Port, max: Port.Port }).pipe(
+  Schema.filter((r) => r.min <= r.max || "max must be >= min")
+)
+export type PortRange = typeof PortRange.Type
 
 /** The default range of the built-in configuration (semantics.md §4.3). */
 export const defaultRange: PortRange = { min: Port.unsafeMake(5000), max: Port.unsafeMake(7000) }

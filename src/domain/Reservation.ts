@@ -1,8 +1,8 @@
-import { Clock, Effect, Option, Schema } from "effect"
+import { Clock, Effect, Schema } from "effect"
 import { ValidationFailed } from "./Errors.js"
-import type { Project, Task } from "./Identifier.js"
-import type { Port } from "./Port.js"
-import type { ReservationKey } from "./ReservationKey.js"
+import { Project, Task } from "./Identifier.js"
+import { Port } from "./Port.js"
+import { ReservationKey } from "./ReservationKey.js"
 
 /** Whole Unix seconds, UTC, within the range trop can store and display (semantics.md §13.8). */
 export const UnixSeconds = Schema.Int.pipe(Schema.between(0, 8210298412799), Schema.brand("trop/UnixSeconds"))
@@ -29,14 +29,15 @@ export const currentTime: Effect.Effect<UnixSeconds, ValidationFailed> = Effect.
 )
 
 /** A stored `(path, tag) → port` reservation with its sticky metadata. */
-export interface Reservation {
-  readonly key: ReservationKey
-  readonly port: Port
-  readonly project: Option.Option<Project>
-  readonly task: Option.Option<Task>
-  readonly createdAt: UnixSeconds
-  readonly lastUsedAt: UnixSeconds
-}
+export const Reservation = Schema.Struct({
+  key: ReservationKey,
+  port: Port,
+  project: Schema.OptionFromSelf(Project),
+  task: Schema.OptionFromSelf(Task),
+  createdAt: UnixSeconds,
+  lastUsedAt: UnixSeconds
+})
+export type Reservation = typeof Reservation.Type
 
 /** `YYYY-MM-DD HH:MM:SS` in UTC, the timestamp format of every output (cli.md §8.3). */
 export const formatTimestamp = (seconds: UnixSeconds): string => {

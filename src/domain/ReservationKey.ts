@@ -1,12 +1,10 @@
-import { Option } from "effect"
-import type { AbsolutePath } from "./AbsolutePath.js"
-import type { Tag } from "./Identifier.js"
+import { Option, Schema } from "effect"
+import { AbsolutePath } from "./AbsolutePath.js"
+import { Tag } from "./Identifier.js"
 
-/** The identity of a reservation: a directory and an optional tag. */
-export interface ReservationKey {
-  readonly path: AbsolutePath
-  readonly tag: Option.Option<Tag>
-}
+/** The identity of a reservation: a directory and an optional tag (untagged is stored as ''). */
+export const ReservationKey = Schema.Struct({ path: AbsolutePath, tag: Schema.OptionFromSelf(Tag) })
+export type ReservationKey = typeof ReservationKey.Type
 
 export const make = (path: AbsolutePath, tag: Option.Option<Tag> = Option.none()): ReservationKey => ({ path, tag })
 

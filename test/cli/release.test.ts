@@ -313,6 +313,21 @@ describe("release: errors", () => {
     expectUsageError(sb.run(["release", "--nope"]), "--nope")
   })
 
+  it("an invalid configuration variable is exit 7 even though release does not use it", () => {
+    fixture()
+    expectError(
+      sb.run(["release", "--path", A], { env: { TROP_TASK: "  " } }),
+      7,
+      "Configuration error: validation error for 'task (TROP_TASK)': Cannot be empty or only whitespace"
+    )
+    expectError(
+      sb.run(["release", "--path", A], { env: { TROP_PORT_MAX: "70000" } }),
+      7,
+      "Configuration error: validation error for 'TROP_PORT_MAX': Invalid port number"
+    )
+    expect(remaining()).toEqual(ALL())
+  })
+
   it("TROP_DISABLE_AUTOINIT with no database → exit 3", () => {
     expectError(
       sb.run(["release"], { env: { TROP_DISABLE_AUTOINIT: "1" } }),

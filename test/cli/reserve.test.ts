@@ -5,7 +5,6 @@ import {
   ageRows,
   dbFile,
   expectError,
-  expectFailure,
   expectOk,
   expectPort,
   expectRecent,
@@ -80,6 +79,10 @@ describe("reserve: basics", () => {
   it("--quiet still prints the port", () => {
     expectOk(sb.run(["reserve", "--quiet"]), `${MIN}\n`)
     expectOk(sb.run(["--quiet", "reserve", "--tag", "x"]), `${MIN + 1}\n`)
+  })
+
+  it("an empty --path is a usage error (a value is required)", () => {
+    expectUsageError(sb.run(["reserve", "--path", ""]), "--path")
   })
 
   it("TROP_PATH selects the path; --path beats TROP_PATH", () => {
@@ -258,6 +261,19 @@ describe("reserve: sticky project/task (semantics §5)", () => {
     expectOk(sb.run(["reserve", "--project", "envproj"], { env: { TROP_PROJECT: "other" } }), `${MIN}\n`)
   })
 
+  it("TROP_ALLOW_PROJECT_CHANGE / TROP_ALLOW_CHANGE_TASK / TROP_ALLOW_CHANGE permit changes from the environment", () => {
+    expectPort(sb.run(["reserve", "--project", "a", "--task", "t"]))
+    expectOk(sb.run(["reserve", "--project", "b"], { env: { TROP_ALLOW_PROJECT_CHANGE: "true" } }), `${MIN}\n`)
+    expectOk(sb.run(["reserve", "--task", "u"], { env: { TROP_ALLOW_CHANGE_TASK: "1" } }), `${MIN}\n`)
+    expectOk(sb.run(["reserve", "--project", "c", "--task", "v"], { env: { TROP_ALLOW_CHANGE: "YES" } }), `${MIN}\n`)
+    expectError(
+      sb.run(["reserve", "--task", "w"], { env: { TROP_ALLOW_PROJECT_CHANGE: "true" } }),
+      1,
+      taskMsg("'v'", "'w'")
+    )
+    expect(listJson(sb)[0]).toMatchObject({ project: "c", task: "v" })
+  })
+
   it("--clear-project overrides TROP_PROJECT for a new key", () => {
     expectOk(sb.run(["reserve", "--clear-project"], { env: { TROP_PROJECT: "envproj" } }), `${MIN}\n`)
     expect(listJson(sb)[0]!.project).toBeNull()
@@ -275,6 +291,30 @@ describe("reserve: sticky project/task (semantics §5)", () => {
       "Configuration error: validation error for 'task (TROP_TASK)': Cannot be empty or only whitespace"
     )
     expect(exists(sb.dataDir)).toBe(false)
+  })
+
+  it("project/task are limited to 255 bytes after trimming (multi-byte characters count as bytes)", () => {
+    const tooLong = (field: string) =>
+      `Configuration error: validation error for '${field} (<command line>)': Cannot exceed 255 characters`
+    expectError(sb.run(["reserve", "--project", "a".repeat(256)]), 7, tooLong("project"))
+    expectError(sb.run(["reserve", "--project", "é".repeat(128)]), 7, tooLong("project"))
+    expectError(sb.run(["reserve", "--task", "t".repeat(256)]), 7, tooLong("task"))
+    expectError(
+      sb.run(["reserve"], { env: { TROP_PROJECT: "p".repeat(300) } }),
+      7,
+      "Configuration error: validation error for 'project (TROP_PROJECT)': Cannot exceed 255 characters"
+    )
+    expectOk(sb.run(["reserve", "--project", `  ${"a".repeat(255)}  `]), `${MIN}\n`)
+    expect(listJson(sb)[0]!.project).toBe("a".repeat(255))
+  })
+
+  it("a permitted metadata change keeps the port and created_at and refreshes last_used_at", () => {
+    expectOk(sb.run(["reserve", "--port", String(MIN + 30)]), `${MIN + 30}\n`)
+    ageRows(sb.dataDir, T0, T1)
+    expectOk(sb.run(["reserve", "--project", "p", "--task", "t", "--allow-change"]), `${MIN + 30}\n`)
+    const [row] = listJson(sb)
+    expect(row).toMatchObject({ port: MIN + 30, project: "p", task: "t", created_at: T0_TEXT })
+    expectRecent(row!.last_used_at)
   })
 })
 
@@ -384,6 +424,13 @@ describe("reserve: path normalization (semantics §3)", () => {
       "invalid path ~user: ~user syntax is not supported; use ~ or ~/path"
     )
     expectError(sb.run(["reserve", "--tag", " ", "--port", "abc"]), 4, TAG_MSG)
+    // ... and all of them before the database is opened (auto-init disabled, no trop.db → would be 3)
+    expectError(
+      sb.run(["reserve", "--port", "abc", "--disable-autoinit"]),
+      4,
+      "Invalid arguments: Invalid port number: 'abc' is not a valid number"
+    )
+    expectError(sb.run(["reserve", "--tag", " ", "--disable-autoinit"]), 4, TAG_MSG)
   })
 })
 
@@ -440,172 +487,6 @@ describe("reserve: --dry-run (D4)", () => {
   it("--quiet suppresses the plan", () => {
     expectOk(sb.run(["reserve", "--dry-run", "--quiet"]), "", "")
     expect(exists(sb.dataDir)).toBe(false)
-  })
-})
-
-describe("reserve: exhaustion and automatic cleanup (semantics §7.6)", () => {
-  const lo = MIN + 97
-  const hi = MIN + 98
-  const range = ["--min", String(lo), "--max", String(hi)]
-  const fill = () => {
-    const a = sb.dir("work", "a")
-    const b = sb.dir("work", "b")
-    const c = sb.dir("work", "c")
-    expectOk(sb.run(["reserve", "--path", a, ...range]), `${lo}\n`)
-    expectOk(sb.run(["reserve", "--path", b, ...range]), `${hi}\n`)
-    return { a, b, c }
-  }
-
-  it("with cleanup disabled: the exact 'cleanup was skipped' message (exit 6)", () => {
-    const { c } = fill()
-    const msg = `port range ${lo}-${hi} exhausted: cleanup was skipped (automatic pruning and expiration disabled); remaining blockers: reserved`
-    expectError(sb.run(["reserve", "--path", c, ...range, "--disable-autoclean"]), 6, msg)
-    expectError(sb.run(["reserve", "--path", c, ...range, "--disable-autoprune", "--disable-autoexpire"]), 6, msg)
-    expectError(
-      sb.run(["reserve", "--path", c, ...range], { env: { TROP_DISABLE_AUTOPRUNE: "yes", TROP_DISABLE_AUTOEXPIRE: "ON" } }),
-      6,
-      msg
-    )
-  })
-
-  it("with cleanup enabled but nothing to clean: the 'after cleanup' message with the policy", () => {
-    const { c } = fill()
-    const msg = (policy: string) =>
-      `port range ${lo}-${hi} exhausted after cleanup: remaining blockers after the single retry: reserved; automatic cleanup pruned 0 and expired 0 reservation(s); ${policy}`
-    expectError(sb.run(["reserve", "--path", c, ...range]), 6, msg("automatic pruning and expiration enabled"))
-    expectError(sb.run(["reserve", "--path", c, ...range, "--disable-autoprune"]), 6, msg("automatic pruning disabled"))
-    expectError(sb.run(["reserve", "--path", c, ...range, "--disable-autoexpire"]), 6, msg("automatic expiration disabled"))
-    // --force does not override --disable-autoclean
-    expectError(
-      sb.run(["reserve", "--path", c, ...range, "--disable-autoclean", "--force"]),
-      6,
-      `port range ${lo}-${hi} exhausted: cleanup was skipped (automatic pruning and expiration disabled); remaining blockers: reserved`
-    )
-  })
-
-  it("prunes a reservation whose directory is gone and succeeds on the retry, with a warning", () => {
-    const { a, c } = fill()
-    fs.rmdirSync(a)
-    expectOk(
-      sb.run(["reserve", "--path", c, ...range]),
-      `${lo}\n`,
-      "Warning: Automatic cleanup after initial port exhaustion pruned 1 and expired 0 reservation(s); allocation succeeded on the single retry.\n"
-    )
-    expect(listJson(sb).map((r) => r.path).sort()).toEqual([path.join(sb.work, "b"), c].sort())
-  })
-
-  it("expires an old reservation; --quiet suppresses the warning but not the port", () => {
-    const { b, c } = fill()
-    ageRows(sb.dataDir, 86_400, 86_400, b)
-    expectOk(sb.run(["reserve", "--path", c, ...range, "--quiet"]), `${hi}\n`)
-    expect(listJson(sb).map((r) => r.path).sort()).toEqual([path.join(sb.work, "a"), c].sort())
-  })
-
-  it("the expiry is reported in the warning", () => {
-    const { b, c } = fill()
-    ageRows(sb.dataDir, 86_400, 86_400, b)
-    expectOk(
-      sb.run(["reserve", "--path", c, ...range]),
-      `${hi}\n`,
-      "Warning: Automatic cleanup after initial port exhaustion pruned 0 and expired 1 reservation(s); allocation succeeded on the single retry.\n"
-    )
-  })
-
-  it("a failed retry rolls back the cleanup deletions too", () => {
-    const gone = sb.dir("work", "gone")
-    const keep = sb.dir("work", "keep")
-    const c = sb.dir("work", "c")
-    expectOk(sb.run(["reserve", "--path", gone, "--port", String(MIN + 10)]), `${MIN + 10}\n`)
-    expectOk(sb.run(["reserve", "--path", keep, "--min", String(lo), "--max", String(lo)]), `${lo}\n`)
-    fs.rmdirSync(gone)
-    expectError(
-      sb.run(["reserve", "--path", c, "--min", String(lo), "--max", String(lo)]),
-      6,
-      `port range ${lo}-${lo} exhausted after cleanup: remaining blockers after the single retry: reserved; automatic cleanup pruned 1 and expired 0 reservation(s); automatic pruning and expiration enabled`
-    )
-    expect(listJson(sb).map((r) => r.path)).toEqual([gone, keep])
-  })
-
-  it("a dry run lists the automatic cleanup first and deletes nothing", () => {
-    const { a, c } = fill()
-    fs.rmdirSync(a)
-    expectOk(
-      sb.run(["reserve", "--path", c, ...range, "--dry-run"]),
-      "",
-      `Dry run - would perform the following actions:\n  1. Automatic cleanup would prune 1 and expire 0 reservation(s)\n  2. Reserve port ${lo} for ${c}\n`
-    )
-    expect(listJson(sb).map((r) => r.path)).toEqual([a, path.join(sb.work, "b")])
-  })
-})
-
-describe("reserve: auto-init and environment configuration", () => {
-  const missing = "Data directory not found (use --data-dir or enable auto-init)"
-
-  it("--disable-autoinit / TROP_DISABLE_AUTOINIT with no trop.db → exit 3, nothing created", () => {
-    expectError(sb.run(["reserve", "--disable-autoinit"]), 3, missing)
-    expectError(sb.run(["--disable-autoinit", "reserve"]), 3, missing)
-    expectError(sb.run(["reserve"], { env: { TROP_DISABLE_AUTOINIT: "1" } }), 3, missing)
-    expectError(sb.run(["reserve", "--dry-run"], { env: { TROP_DISABLE_AUTOINIT: "true" } }), 3, missing)
-    expect(exists(sb.dataDir)).toBe(false)
-    // Only the database file is checked, not the directory.
-    fs.mkdirSync(sb.dataDir)
-    expectError(sb.run(["reserve", "--disable-autoinit"]), 3, missing)
-    expect(exists(dbFile(sb.dataDir))).toBe(false)
-  })
-
-  it("auto-init disabled is fine once the database exists; TROP_DISABLE_AUTOINIT=0 creates it", () => {
-    expectOk(sb.run(["reserve"], { env: { TROP_DISABLE_AUTOINIT: "0" } }), `${MIN}\n`)
-    expectOk(sb.run(["reserve", "--disable-autoinit"]), `${MIN}\n`)
-  })
-
-  it("invalid boolean in TROP_DISABLE_AUTOINIT → exit 7", () => {
-    expectError(
-      sb.run(["reserve"], { env: { TROP_DISABLE_AUTOINIT: "maybe" } }),
-      7,
-      "Configuration error: validation error for 'TROP_DISABLE_AUTOINIT': Invalid boolean value: 'maybe' (expected true/false/1/0/yes/no/on/off)"
-    )
-  })
-
-  it("TROP_BUSY_TIMEOUT invalid → exit 7 with the exact message", () => {
-    expectError(
-      sb.run(["reserve"], { env: { TROP_BUSY_TIMEOUT: "abc" } }),
-      7,
-      "Configuration error: validation error for 'TROP_BUSY_TIMEOUT': Must be a positive integer"
-    )
-    expectError(
-      sb.run(["reserve"], { env: { TROP_BUSY_TIMEOUT: "9999999" } }),
-      7,
-      "Configuration error: validation error for 'maximum_lock_wait_seconds (TROP_BUSY_TIMEOUT)': Timeout must not exceed 2147483 seconds"
-    )
-    expect(exists(sb.dataDir)).toBe(false)
-  })
-
-  it("--busy-timeout above 2147483 → exit 7 with the exact message; 2147483 is accepted", () => {
-    expectError(
-      sb.run(["reserve", "--busy-timeout", "9999999"]),
-      7,
-      "Configuration error: validation error for 'maximum_lock_wait_seconds (<command line>)': Timeout must not exceed 2147483 seconds"
-    )
-    expect(exists(sb.dataDir)).toBe(false)
-    expectOk(sb.run(["--busy-timeout", "2147483", "reserve"]), `${MIN}\n`)
-  })
-
-  it("an invalid TROP_OUTPUT_FORMAT breaks reserve (exit 7)", () => {
-    expectError(
-      sb.run(["reserve"], { env: { TROP_OUTPUT_FORMAT: "xml" } }),
-      7,
-      "Configuration error: validation error for 'TROP_OUTPUT_FORMAT': Invalid output format: 'xml' (expected table/json/csv/tsv)"
-    )
-    expect(exists(sb.dataDir)).toBe(false)
-  })
-
-  it("a non-database trop.db is a database error (exit 6), never a lock timeout", () => {
-    fs.mkdirSync(sb.dataDir)
-    fs.writeFileSync(dbFile(sb.dataDir), "this is not a database, just some text padding it out".repeat(40))
-    const r = sb.run(["reserve"])
-    expectFailure(r, 6)
-    expect(r.stderr).toMatch(/^Error: (database error|database corruption detected): /)
-    expect(r.stderr.split("\n").filter((l) => l !== "")).toHaveLength(1)
   })
 })
 

@@ -4,12 +4,15 @@ import fc from "fast-check"
 import { expect } from "vitest"
 import type { CommandLineSettings } from "../../src/config/CommandLine.js"
 import * as CommandLine from "../../src/config/CommandLine.js"
-import type { ConfigLayer, ExclusionEntry, Merged } from "../../src/config/Effective.js"
+import type { ConfigLayer, Merged } from "../../src/config/Effective.js"
 import { addExclusions, defaults, merge, setMax, setMaxOffset, setMin, validate } from "../../src/config/Effective.js"
 import type { Environment } from "../../src/config/Env.js"
 import * as Env from "../../src/config/Env.js"
 import { resolve } from "../../src/config/Resolve.js"
 import type { Settings } from "../../src/config/Settings.js"
+
+/** An `excluded_ports` entry as written (before validation). */
+type ExclusionEntry = Parameters<typeof addExclusions>[1][number]
 
 const FILE = "/abs/trop.yaml"
 const LOCAL = "/abs/trop.local.yaml"

@@ -1,5 +1,5 @@
 import { describe, it } from "@effect/vitest"
-import { Either } from "effect"
+import { Either, Option, Schema } from "effect"
 import fc from "fast-check"
 import { expect } from "vitest"
 import * as Port from "../../src/domain/Port.js"
@@ -50,9 +50,11 @@ describe("Port.parse (cli.md §9.1 port-string errors)", () => {
 })
 
 describe("PortRange", () => {
-  it("make refuses min > max and formats as min-max", () => {
-    expect(PortRange.make(port(6000), port(5000))).toBeUndefined()
-    const r = PortRange.make(port(5000), port(5002))
+  it("the schema refuses min > max; a range formats as min-max", () => {
+    const decode = Schema.decodeUnknownOption(PortRange.PortRange)
+    expect(Option.isNone(decode({ min: 6000, max: 5000 }))).toBe(true)
+    expect(Option.isNone(decode({ min: 0, max: 5000 }))).toBe(true)
+    const r = Option.getOrUndefined(decode({ min: 5000, max: 5002 }))
     expect(r).toBeDefined()
     if (r !== undefined) {
       expect(PortRange.format(r)).toBe("5000-5002")
