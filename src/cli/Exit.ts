@@ -18,6 +18,7 @@ export type Failure =
   | Errors.ReservationConflict
   | Errors.NotFound
   | Errors.PortExhausted
+  | Errors.GroupAllocationFailed
   | Errors.StickyFieldChange
   | Errors.PathRelationshipViolation
   | Errors.InvalidConfiguration
@@ -51,6 +52,7 @@ const EXIT_CODES: Record<Failure["_tag"], number> = {
   ReservationConflict: 6,
   NotFound: 6,
   PortExhausted: 6,
+  GroupAllocationFailed: 6,
   InvalidConfiguration: 7
 }
 

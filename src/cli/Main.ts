@@ -18,6 +18,8 @@ import { showPath } from "./commands/ShowPath.js"
 import { compactExclusions } from "./commands/CompactExclusions.js"
 import { exclude } from "./commands/Exclude.js"
 import { init } from "./commands/Init.js"
+import { autoreserve } from "./commands/AutoReserve.js"
+import { reserveGroup } from "./commands/ReserveGroup.js"
 import { validate } from "./commands/Validate.js"
 import { UsageError } from "./Errors.js"
 import type { Failure } from "./Exit.js"
@@ -34,6 +36,8 @@ const commands = [
   reserve,
   release,
   list,
+  reserveGroup,
+  autoreserve,
   assertReservation,
   assertPort,
   showDataDir,

@@ -4,7 +4,7 @@ import * as nodePath from "node:path"
 import type { InvalidConfiguration } from "../domain/Errors.js"
 import type { CommandLineSettings } from "./CommandLine.js"
 import type { ProjectFiles } from "./Discovery.js"
-import { discover } from "./Discovery.js"
+import { discover, LOCAL_FILE, PROJECT_FILE, projectFilesIn } from "./Discovery.js"
 import type { Environment } from "./Env.js"
 import type { LoadedFile } from "./Files.js"
 import * as Files from "./Files.js"
@@ -17,6 +17,11 @@ export type ConfigScope =
   | { readonly _tag: "EnvironmentOnly" }
   /** Also the user config and the project files found from the working directory. */
   | { readonly _tag: "Discover"; readonly cwd: string; readonly dataDir: string }
+  /**
+   * The user config and one named project file (`reserve-group <file>`); when it is
+   * called trop.yaml or trop.local.yaml, both siblings of its directory load instead.
+   */
+  | { readonly _tag: "Explicit"; readonly file: string; readonly dataDir: string }
 
 /** The effective configuration and the files it came from. */
 export interface Effective extends Resolved {
@@ -38,13 +43,13 @@ export const load = (
     const files: Array<LoadedFile> = []
     let userFile = Option.none<string>()
     let project = Option.none<ProjectFiles>()
-    if (scope._tag === "Discover") {
+    if (scope._tag !== "EnvironmentOnly") {
       const user = userConfigPath(scope.dataDir)
       if (fs.existsSync(user)) {
         files.push(yield* Files.load(user, "user"))
         userFile = Option.some(user)
       }
-      project = discover(scope.cwd)
+      project = scope._tag === "Discover" ? discover(scope.cwd) : namedProjectFiles(scope.file)
       for (const path of Option.match(project, { onNone: () => [], onSome: (p) => [p.project, p.local] })) {
         if (Option.isSome(path)) files.push(yield* Files.load(path.value, "project"))
       }
@@ -56,3 +61,12 @@ export const load = (
     })
     return { ...resolved, userFile, project }
   })
+
+/** A named file at `trop.yaml` precedence, or both siblings when it is one of the two project files. */
+const namedProjectFiles = (file: string): Option.Option<ProjectFiles> => {
+  const name = nodePath.basename(file)
+  const directory = nodePath.dirname(file)
+  return name === PROJECT_FILE || name === LOCAL_FILE
+    ? projectFilesIn(directory)
+    : Option.some({ directory, project: Option.some(file), local: Option.none() })
+}

@@ -162,3 +162,13 @@ export const invalidField = (field: string, source: string | undefined, reason: 
   new InvalidConfiguration({
     detail: `validation error for '${source === undefined ? field : `${field} (${source})`}': ${reason}`
   })
+
+/** No base of the scan range fits a group's offset pattern (semantics.md §8.5). */
+export class GroupAllocationFailed extends Data.TaggedError("GroupAllocationFailed")<{
+  readonly attempted: number
+  readonly reason: string
+}> {
+  override get message() {
+    return `group allocation failed after attempting ${this.attempted} service(s): ${this.reason}`
+  }
+}

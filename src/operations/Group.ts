@@ -1,0 +1,269 @@
+import type * as SqlClient from "@effect/sql/SqlClient"
+import { Effect, Either, Option } from "effect"
+import type { Settings } from "../config/Settings.js"
+import type { AbsolutePath } from "../domain/AbsolutePath.js"
+import type { PathRelationshipViolation, StickyFieldChange } from "../domain/Errors.js"
+import { GroupAllocationFailed, ReservationConflict, ValidationFailed } from "../domain/Errors.js"
+import type { Project, Tag, Task } from "../domain/Identifier.js"
+import type { Port } from "../domain/Port.js"
+import * as PortModule from "../domain/Port.js"
+import type { Reservation } from "../domain/Reservation.js"
+import { currentTime } from "../domain/Reservation.js"
+import * as Key from "../domain/ReservationKey.js"
+import { checkRelated } from "../paths/Guard.js"
+import type { Occupancy } from "../probe/Occupancy.js"
+import type { StoreError } from "../store/Reservations.js"
+import * as Reservations from "../store/Reservations.js"
+import type { Availability } from "./Allocate.js"
+import { blockerOf } from "./Allocate.js"
+import * as Metadata from "./Metadata.js"
+
+/** One service of a group, as requested (semantics.md §8.2). */
+export interface ServiceRequest {
+  readonly tag: Tag
+  /** Position in the fallback offset pattern (0 when not configured). */
+  readonly offset: number
+  readonly preferred: Option.Option<Port>
+}
+
+/** A group reservation (`reserve-group`, `autoreserve`), inputs already validated. */
+export interface GroupRequest {
+  /** The canonical directory of the file that supplied the group. */
+  readonly path: AbsolutePath
+  readonly cwd: AbsolutePath
+  /** Sorted by tag (UTF-8 byte order), tags unique. */
+  readonly services: ReadonlyArray<ServiceRequest>
+  /** `reservations.base`: where the offset scan starts. */
+  readonly base: Option.Option<Port>
+  /** Requested metadata; absent keeps what is stored (groups cannot clear). */
+  readonly project: Option.Option<Project>
+  readonly task: Option.Option<Task>
+  /** Skip the path guard and sticky checks, and replace an incompatible stored group. */
+  readonly force: boolean
+}
+
+/** What `plan` decided: keep the stored mapping, or allocate anew (releasing stored rows). */
+export type GroupPlan =
+  | { readonly _tag: "Refresh"; readonly path: AbsolutePath; readonly rows: ReadonlyArray<Reservation> }
+  | {
+    readonly _tag: "Allocate"
+    readonly path: AbsolutePath
+    readonly released: ReadonlyArray<Reservation>
+    readonly rows: ReadonlyArray<Reservation>
+  }
+
+export type GroupError =
+  | StoreError
+  | PathRelationshipViolation
+  | StickyFieldChange
+  | ReservationConflict
+  | GroupAllocationFailed
+  | ValidationFailed
+
+/** Compares tags in UTF-8 byte order, as the spec orders services and SQLite orders rows. */
+export const byTag = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b))
+
+/** The plan's lines for a dry run (D4), in tag order; releases of a forced replacement first. */
+export const describe = (plan: GroupPlan): ReadonlyArray<string> =>
+  plan._tag === "Refresh"
+    ? plan.rows.map((r) => `Refresh reservation ${Key.format(r.key)} on port ${r.port}`)
+    : [
+      ...plan.released.map((r) => `Release reservation ${Key.format(r.key)} on port ${r.port}`),
+      ...plan.rows.map((r) => `Reserve port ${r.port} for ${Key.format(r.key)}`)
+    ]
+
+/** tag → port of the group after the plan, in tag order. */
+export const mapping = (plan: GroupPlan): ReadonlyArray<{ readonly tag: Tag; readonly port: Port }> =>
+  plan.rows.flatMap((r) => Option.match(r.key.tag, { onNone: () => [], onSome: (tag) => [{ tag, port: r.port }] }))
+
+const incompatible = (path: string, reason: string) =>
+  new ReservationConflict({ details: `existing group at ${path} is incompatible: ${reason}` })
+
+/**
+ * Whether stored rows still fit the request (semantics.md §8.4): same tag set, and every
+ * service either on its preferred port or on one common base plus its offset, inside the
+ * scan range. Exclusions and occupancy are not re-checked.
+ */
+const compatibility = (
+  stored: ReadonlyArray<Reservation>,
+  services: ReadonlyArray<ServiceRequest>,
+  scan: { readonly min: number; readonly max: number }
+): Either.Either<void, string> => {
+  const storedTags = new Set(stored.map((r) => Option.getOrElse(r.key.tag, () => "")))
+  if (services.some((s) => !storedTags.has(s.tag))) return Either.left("stored group is missing a requested service")
+  if (storedTags.size !== services.length) return Either.left("requested service set does not match stored service set")
+  let base: number | undefined
+  for (const service of services) {
+    const row = stored.find((r) => Option.contains(r.key.tag, service.tag))
+    if (row === undefined) return Either.left("stored group is missing a requested service")
+    if (Option.contains(service.preferred, row.port)) continue
+    const candidate = row.port - service.offset
+    if (candidate < 0) return Either.left(`stored port ${row.port} cannot satisfy requested offset ${service.offset}`)
+    if (candidate < 1) return Either.left(`stored port ${row.port} implies invalid base ${candidate}`)
+    if (candidate < scan.min || candidate > scan.max || row.port > scan.max) {
+      return Either.left("a stored service mapping is outside the current scan range")
+    }
+    if (base !== undefined && base !== candidate) {
+      return Either.left(`stored offset mappings imply different bases (${base} and ${candidate})`)
+    }
+    base = candidate
+  }
+  return Either.right(undefined)
+}
+
+/**
+ * Fresh allocation (semantics.md §8.5): available preferred ports are pinned (anywhere in
+ * 1..65535); the other services take the lowest base of the scan range at which every
+ * offset lands on a port that is not pinned, reserved, excluded or in use.
+ */
+const allocate = (
+  services: ReadonlyArray<ServiceRequest>,
+  availability: Availability,
+  scan: { readonly min: number; readonly max: number }
+): Effect.Effect<ReadonlyMap<string, Port>, GroupAllocationFailed, Occupancy> =>
+  Effect.gen(function*() {
+    const ports = new Map<string, Port>()
+    const pattern: Array<ServiceRequest> = []
+    for (const service of services) {
+      const pinned = Option.isSome(service.preferred) &&
+        Option.isNone(yield* blockerOf(service.preferred.value, availability))
+      if (pinned && Option.isSome(service.preferred)) ports.set(service.tag, service.preferred.value)
+      else pattern.push(service)
+    }
+    if (pattern.length === 0) return ports
+    const pinned = new Set<number>(ports.values())
+    const widest = Math.max(...pattern.map((s) => s.offset))
+    for (let base = scan.min; base + widest <= scan.max; base++) {
+      let fits = true
+      for (const service of pattern) {
+        const port = PortModule.unsafeMake(base + service.offset)
+        if (pinned.has(port) || Option.isSome(yield* blockerOf(port, availability))) {
+          fits = false
+          break
+        }
+      }
+      if (fits) {
+        for (const service of pattern) ports.set(service.tag, PortModule.unsafeMake(base + service.offset))
+        return ports
+      }
+    }
+    return yield* new GroupAllocationFailed({
+      attempted: pattern.length,
+      reason: "No scanned base can satisfy the complete offset fallback pattern"
+    })
+  })
+
+/** The one value all stored rows agree on for a field, or a conflict (forced replacement). */
+const agreed = <A>(stored: ReadonlyArray<Reservation>, field: "project" | "task", pick: (r: Reservation) => Option.Option<A>) => {
+  const values = new Set(stored.map((r) => Option.getOrUndefined(pick(r))))
+  return values.size <= 1
+    ? Effect.succeed(Option.fromNullable([...values][0]))
+    : Effect.fail(new ReservationConflict({
+      details: `stored rows disagree on ${field}; provide an explicit value when forcing a shape replacement`
+    }))
+}
+
+/**
+ * Decides what a group reservation does (semantics.md §8.3-8.5): path guard, then
+ * refresh a compatible stored group, refuse or (with --force) replace an incompatible one,
+ * or allocate fresh. Reads only; run it and `execute` in ONE immediate transaction.
+ */
+export const plan = (
+  request: GroupRequest,
+  settings: Settings
+): Effect.Effect<GroupPlan, GroupError, SqlClient.SqlClient | Occupancy> =>
+  Effect.gen(function*() {
+    const at = yield* currentTime
+    const { path } = request
+    if (request.services.length === 0) {
+      return yield* new ValidationFailed({
+        field: "reservations.services",
+        reason: "Reservation group must contain at least one service"
+      })
+    }
+    const base = Option.getOrElse(request.base, () => settings.range.min)
+    if (base < settings.range.min || base > settings.range.max) {
+      return yield* new ValidationFailed({
+        field: "reservations.base",
+        reason: `Base port ${base} must be within port range ${settings.range.min}..${settings.range.max}`
+      })
+    }
+    const scan = { min: base, max: settings.range.max }
+    if (!request.force && !settings.allowUnrelatedPath) yield* checkRelated(path, request.cwd)
+    const rows = yield* Reservations.all
+    // Tagged rows at exactly this path are the stored group, whoever made them.
+    const stored = rows.filter((r) => r.key.path === path && Option.isSome(r.key.tag))
+    if (stored.length > 0) {
+      const compatible = compatibility(stored, request.services, scan)
+      if (Either.isRight(compatible)) {
+        const permitted = (allowed: boolean) => request.force || allowed
+        for (const row of stored) {
+          yield* Metadata.checkSticky(
+            "project",
+            row.project,
+            Option.orElse(request.project, () => row.project),
+            permitted(settings.allowProjectChange),
+            (from, to) =>
+              `Cannot change group project from ${from} to ${to} without --force or --allow-project-change (group at ${path})`
+          )
+        }
+        for (const row of stored) {
+          yield* Metadata.checkSticky(
+            "task",
+            row.task,
+            Option.orElse(request.task, () => row.task),
+            permitted(settings.allowTaskChange),
+            (from, to) =>
+              `Cannot change group task from ${from} to ${to} without --force or --allow-task-change (group at ${path})`
+          )
+        }
+        return {
+          _tag: "Refresh",
+          path,
+          rows: [...stored].sort((a, b) => byTag(Option.getOrElse(a.key.tag, () => ""), Option.getOrElse(b.key.tag, () => "")))
+            .map((r) => ({
+              ...r,
+              project: Option.orElse(request.project, () => r.project),
+              task: Option.orElse(request.task, () => r.task),
+              lastUsedAt: at
+            }))
+        }
+      }
+      if (!request.force) return yield* incompatible(path, compatible.left)
+    }
+    // A forced replacement keeps the stored metadata the request does not set, if unambiguous.
+    const project = Option.isSome(request.project) ? request.project : yield* agreed(stored, "project", (r) => r.project)
+    const task = Option.isSome(request.task) ? request.task : yield* agreed(stored, "task", (r) => r.task)
+    const replaced = new Set(stored)
+    const availability: Availability = {
+      reserved: new Set(rows.filter((r) => !replaced.has(r)).map((r) => r.port)),
+      exclusions: settings.exclusions,
+      policy: settings.occupancy
+    }
+    const ports = yield* allocate(request.services, availability, scan)
+    return {
+      _tag: "Allocate",
+      path,
+      released: stored,
+      rows: request.services.flatMap((service) => {
+        const port = ports.get(service.tag)
+        return port === undefined ? [] : [{
+          key: Key.make(path, Option.some(service.tag)),
+          port,
+          project,
+          task,
+          createdAt: at,
+          lastUsedAt: at
+        }]
+      })
+    }
+  })
+
+/** Applies a plan: refresh the rows, or release the stored ones and insert the new ones. */
+export const execute = (plan: GroupPlan): Effect.Effect<void, StoreError, SqlClient.SqlClient> =>
+  plan._tag === "Refresh"
+    ? Effect.forEach(plan.rows, Reservations.update, { discard: true })
+    : Effect.gen(function*() {
+      for (const row of plan.released) yield* Reservations.remove(row.key)
+      for (const row of plan.rows) yield* Reservations.insert(row)
+    })
