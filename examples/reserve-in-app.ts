@@ -6,7 +6,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Either, Option } from "effect"
 import * as http from "node:http"
-import { AbsolutePath, Config, Database, Identifier, Metadata, Occupancy, Reserve } from "trop"
+import { AbsolutePath, Config, Database, GitInfo, Identifier, Metadata, Occupancy, Reserve } from "trop"
 
 /** Reserves the app's port in one immediate transaction (plan + execute together). */
 const reservePort = (dataDir: string, directory: AbsolutePath) =>
@@ -29,7 +29,8 @@ const reservePort = (dataDir: string, directory: AbsolutePath) =>
     }, settings))
   }).pipe(
     Effect.provide(Database.layer({ file: Database.databaseFile(dataDir), busyTimeoutSeconds: 5, autoInit: true })),
-    Effect.provide(Occupancy.layer)
+    Effect.provide(Occupancy.layer),
+    Effect.provide(GitInfo.layer)
   )
 
 /** Serves one request on the reserved port and returns what the client read. */

@@ -19,6 +19,8 @@ export type Directive =
   | {
     readonly _tag: "Run"
     readonly command: CommandSpec
+    /** The command line for @effect/cli, with every `--opt=value` split into `--opt value`. */
+    readonly argv: ReadonlyArray<string>
     /** Whether `--quiet` / `--verbose` appear in either position. */
     readonly quiet: boolean
     readonly verbose: boolean
@@ -34,6 +36,8 @@ interface Position {
   /** Names of the options given. */
   readonly seen: ReadonlySet<string>
   readonly positionals: ReadonlyArray<string>
+  /** The position's tokens with `--opt=value` split (@effect/cli rejects `--opt=`). */
+  readonly tokens: ReadonlyArray<string>
 }
 
 /**
@@ -50,6 +54,7 @@ const scanPosition = (
   const fail = (detail: string) => Either.left(new UsageError({ detail, usage }))
   const seen = new Set<string>()
   const positionals: Array<string> = []
+  const normalized: Array<string> = []
   let i = start
   while (i < tokens.length) {
     const token = tokens[i] ?? ""
@@ -60,11 +65,14 @@ const scanPosition = (
     }
     if (token === "--" && !root) {
       positionals.push(...tokens.slice(i + 1))
+      normalized.push(...tokens.slice(i))
+      i = tokens.length
       break
     }
     if (!token.startsWith("-") || token === "-") {
       if (root) break
       positionals.push(token)
+      normalized.push(token)
       i++
       continue
     }
@@ -76,18 +84,18 @@ const scanPosition = (
     seen.add(opt.name)
     if (opt.value === undefined) {
       if (eq >= 0) return fail(`unexpected value '${token.slice(eq + 1)}' for '${display(opt)}' found; no more were expected`)
+      normalized.push(token)
       i++
-    } else if (eq >= 0) {
-      i++
-    } else {
-      const value = tokens[i + 1]
-      if (value === undefined || (value.startsWith("-") && value !== "-")) {
-        return fail(`a value is required for '${display(opt)}' but none was supplied`)
-      }
-      i += 2
+      continue
     }
+    const value = eq >= 0 ? token.slice(eq + 1) : tokens[i + 1]
+    if (value === undefined || (eq < 0 && value.startsWith("-") && value !== "-") || (opt.path && value === "")) {
+      return fail(`a value is required for '${display(opt)}' but none was supplied`)
+    }
+    normalized.push(`--${opt.name}`, value)
+    i += eq >= 0 ? 1 : 2
   }
-  return Either.right({ next: i, seen, positionals })
+  return Either.right({ next: i, seen, positionals, tokens: normalized })
 }
 
 /** Decides help/version/run for `argv` (without the node and script names). */
@@ -127,6 +135,10 @@ export const scan = (
     if (missing !== undefined) {
       return yield* fail(`the following required arguments were not provided: <${missing.name}>`)
     }
+    const missingOption = command.options.find((opt) => opt.required && !after.seen.has(opt.name))
+    if (missingOption !== undefined) {
+      return yield* fail(`the following required arguments were not provided: ${display(missingOption)}`)
+    }
     for (const [a, b] of command.conflicts) {
       if (after.seen.has(a) && after.seen.has(b)) return yield* fail(`the argument '--${a}' cannot be used with '--${b}'`)
     }
@@ -134,6 +146,12 @@ export const scan = (
       if (after.seen.has(a) && !after.seen.has(b)) return yield* fail(`the argument '--${a}' requires '--${b}'`)
     }
     const given = (name: string) => before.seen.has(name) || after.seen.has(name)
-    return { _tag: "Run", command, quiet: given("quiet"), verbose: given("verbose") } as const
+    return {
+      _tag: "Run",
+      command,
+      argv: [...before.tokens, name, ...after.tokens],
+      quiet: given("quiet"),
+      verbose: given("verbose")
+    } as const
   })
 }

@@ -1,9 +1,10 @@
 import type { CommandLineSettings } from "../config/CommandLine.js"
-import { flag, text, textWithEnv } from "./Opt.js"
+import * as Opt from "./Opt.js"
+import { flag, text } from "./Opt.js"
 
 /** Options several subcommands share, with their help strings (cli.md §12). */
 
-export const path = textWithEnv("path", "PATH", "Directory path (default: current directory)", "TROP_PATH")
+export const path = Opt.path("path", "Directory path (default: current directory)", "TROP_PATH")
 export const tag = text("tag", "TAG", "Service tag")
 export const dryRun = flag("dry-run", "Perform a dry run")
 export const allowUnrelatedPath = flag("allow-unrelated-path", "Allow operations on unrelated paths")

@@ -1,7 +1,7 @@
 import { Command, Options } from "@effect/cli"
 import { Option } from "effect"
 import type { Opt } from "./Opt.js"
-import { flag, text, unsigned } from "./Opt.js"
+import { flag, path, unsigned } from "./Opt.js"
 
 const U32 = 4294967295
 
@@ -9,7 +9,8 @@ const U32 = 4294967295
 export const globalOptions = {
   verbose: flag("verbose", "Enable verbose output"),
   quiet: flag("quiet", "Suppress non-essential output"),
-  dataDir: { ...text("data-dir", "PATH", "Override the data directory location"), env: "TROP_DATA_DIR" },
+  // TROP_DATA_DIR is applied after both positions merge (Session.dataDirectory), not here.
+  dataDir: { ...path("data-dir", "Override the data directory location"), env: "TROP_DATA_DIR" },
   busyTimeout: unsigned("busy-timeout", "SECONDS", "Database lock wait in seconds; 0 disables waiting (max 2147483)", U32),
   disableAutoinit: {
     ...flag("disable-autoinit", "Disable automatic database initialization"),

@@ -6,6 +6,7 @@ import * as Terminal from "@effect/platform/Terminal"
 import { Array as Arr, Cause, Console, Effect, Either, Exit, Layer, Logger, LogLevel, Option } from "effect"
 import * as fs from "node:fs"
 import pkg from "../../package.json" with { type: "json" }
+import { GitInfo } from "../git/GitInfo.js"
 import { Occupancy } from "../probe/Occupancy.js"
 import * as Argv from "./Argv.js"
 import { assertPort } from "./commands/AssertPort.js"
@@ -21,6 +22,11 @@ import { init } from "./commands/Init.js"
 import { autoreserve } from "./commands/AutoReserve.js"
 import { reserveGroup } from "./commands/ReserveGroup.js"
 import { validate } from "./commands/Validate.js"
+import { autoclean } from "./commands/Autoclean.js"
+import { expire } from "./commands/Expire.js"
+import { listProjects } from "./commands/ListProjects.js"
+import { migrate } from "./commands/Migrate.js"
+import { prune } from "./commands/Prune.js"
 import { UsageError } from "./Errors.js"
 import type { Failure } from "./Exit.js"
 import { DEFECT_EXIT_CODE, exitCode, render } from "./Exit.js"
@@ -38,6 +44,9 @@ const commands = [
   list,
   reserveGroup,
   autoreserve,
+  prune,
+  expire,
+  autoclean,
   assertReservation,
   assertPort,
   showDataDir,
@@ -45,7 +54,9 @@ const commands = [
   validate,
   exclude,
   compactExclusions,
-  init
+  init,
+  listProjects,
+  migrate
 ] as const
 
 /** What help and the pre-scan know about every subcommand. */
@@ -127,10 +138,10 @@ export const main = (argv: ReadonlyArray<string>): Effect.Effect<number, never, 
       case "Run":
         break
     }
-    const { command, quiet } = directive.right
+    const { argv: normalized, command, quiet } = directive.right
     const { env } = yield* Invocation
     const verbose = !quiet && (directive.right.verbose || env.TROP_LOG_MODE?.toLowerCase() === "verbose")
-    return yield* run(argv, command.name, quiet).pipe(
+    return yield* run(normalized, command.name, quiet).pipe(
       Logger.withMinimumLogLevel(verbose ? LogLevel.Debug : LogLevel.None)
     )
   }).pipe(Effect.provide(stderrLogger))
@@ -160,4 +171,4 @@ const run = (argv: ReadonlyArray<string>, command: string, quiet: boolean) =>
     yield* output.err(`Error: ${defect instanceof Error ? defect.message : String(defect)}`)
     yield* Effect.logDebug(Cause.pretty(exit.cause))
     return DEFECT_EXIT_CODE
-  }).pipe(Effect.provide(Occupancy.layer))
+  }).pipe(Effect.provide(Layer.merge(Occupancy.layer, GitInfo.layer)))

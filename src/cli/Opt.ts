@@ -14,6 +14,10 @@ export interface Opt<A> {
   readonly description: string
   /** The environment variable that supplies a default, named in help. */
   readonly env: string | undefined
+  /** A path: an empty value is a usage error ("a value is required"). */
+  readonly path: boolean
+  /** Must be given (usage error otherwise). */
+  readonly required: boolean
   readonly parser: Options.Options<A>
 }
 
@@ -23,43 +27,49 @@ export interface Arg {
   readonly description: string
 }
 
+const base = { env: undefined, path: false, required: false } as const
+
 export const flag = (name: string, description: string): Opt<boolean> => ({
+  ...base,
   name,
   value: undefined,
   description,
-  env: undefined,
   parser: Options.boolean(name).pipe(Options.withDescription(description))
 })
 
+const textParser = (name: string, value: string, description: string) =>
+  Options.text(name).pipe(Options.withPseudoName(value), Options.withDescription(description))
+
 export const text = (name: string, value: string, description: string): Opt<Option.Option<string>> => ({
+  ...base,
   name,
   value,
   description,
-  env: undefined,
-  parser: Options.text(name).pipe(
-    Options.withPseudoName(value),
-    Options.withDescription(description),
-    Options.optional
-  )
+  parser: textParser(name, value, description).pipe(Options.optional)
 })
 
-/** A text option that falls back to an environment variable. */
-export const textWithEnv = (
-  name: string,
-  value: string,
-  description: string,
-  env: string
-): Opt<Option.Option<string>> => ({
+/** A path option, optionally falling back to an environment variable. */
+export const path = (name: string, description: string, env?: string): Opt<Option.Option<string>> => ({
+  ...base,
   name,
-  value,
+  value: "PATH",
   description,
   env,
-  parser: Options.text(name).pipe(
-    Options.withPseudoName(value),
-    Options.withDescription(description),
-    Options.withFallbackConfig(Config.string(env)),
-    Options.optional
-  )
+  path: true,
+  parser: env === undefined
+    ? textParser(name, "PATH", description).pipe(Options.optional)
+    : textParser(name, "PATH", description).pipe(Options.withFallbackConfig(Config.string(env)), Options.optional)
+})
+
+/** A path option that must be given. */
+export const requiredPath = (name: string, description: string): Opt<string> => ({
+  ...base,
+  name,
+  value: "PATH",
+  description,
+  path: true,
+  required: true,
+  parser: textParser(name, "PATH", description)
 })
 
 const invalid = (name: string, raw: string, reason: string) =>
@@ -67,13 +77,11 @@ const invalid = (name: string, raw: string, reason: string) =>
 
 /** An unsigned decimal integer up to `max`; a leading `+` is tolerated (cli.md §2). */
 export const unsigned = (name: string, value: string, description: string, max: number): Opt<Option.Option<number>> => ({
+  ...base,
   name,
   value,
   description,
-  env: undefined,
-  parser: Options.text(name).pipe(
-    Options.withPseudoName(value),
-    Options.withDescription(description),
+  parser: textParser(name, value, description).pipe(
     Options.mapEffect((raw) => {
       const n = /^\+?[0-9]+$/.test(raw) ? Number(raw.replace(/^\+/, "")) : NaN
       return Number.isSafeInteger(n) && n <= max
@@ -92,13 +100,11 @@ export const choice = <const C extends ReadonlyArray<string>>(
   choices: C,
   caseInsensitive = false
 ): Opt<Option.Option<C[number]>> => ({
+  ...base,
   name,
   value,
   description: `${description} [possible values: ${choices.join(", ")}]`,
-  env: undefined,
-  parser: Options.text(name).pipe(
-    Options.withPseudoName(value),
-    Options.withDescription(description),
+  parser: textParser(name, value, description).pipe(
     Options.mapEffect((raw) => {
       const found = choices.find((c) => caseInsensitive ? c === raw.toLowerCase() : c === raw)
       return found === undefined

@@ -1,6 +1,8 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Option } from "effect"
+import type { ValidationFailed } from "../domain/Errors.js"
 import type { Reservation, UnixSeconds } from "../domain/Reservation.js"
+import { currentTime } from "../domain/Reservation.js"
 import type { DirectoryStatus, UninspectableKind } from "../paths/Inspect.js"
 import { inspectDirectory } from "../paths/Inspect.js"
 import type { StoreError } from "../store/Reservations.js"
@@ -62,12 +64,36 @@ export const plan = (
     return { pruned, expired, uninspectable }
   })
 
-/** Deletes the planned rows with guarded deletes; returns how many are gone. */
-export const execute = (
-  cleanup: CleanupPlan
-): Effect.Effect<{ readonly pruned: number; readonly expired: number }, StoreError, SqlClient.SqlClient> =>
+/** The rows a cleanup removed. */
+export interface CleanupResult {
+  readonly pruned: ReadonlyArray<Reservation>
+  readonly expired: ReadonlyArray<Reservation>
+}
+
+/**
+ * Deletes the planned rows with guarded deletes: a row changed meanwhile is kept, a row
+ * already gone counts as removed (semantics.md §9.3).
+ */
+export const execute = (cleanup: CleanupPlan): Effect.Effect<CleanupResult, StoreError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
-    const count = (rows: ReadonlyArray<Reservation>) =>
-      Effect.map(Effect.forEach(rows, Reservations.removeUnchanged), (gone) => gone.filter(Boolean).length)
-    return { pruned: yield* count(cleanup.pruned), expired: yield* count(cleanup.expired) }
+    const removed = (rows: ReadonlyArray<Reservation>) => Effect.filter(rows, Reservations.removeUnchanged)
+    return { pruned: yield* removed(cleanup.pruned), expired: yield* removed(cleanup.expired) }
   })
+
+/**
+ * `prune`/`expire`/`autoclean` (semantics.md §9.3): plan against every row, then — unless
+ * a dry run — delete. Run it in ONE immediate transaction; a dry run reports candidates.
+ */
+export const run = (
+  policy: CleanupPolicy,
+  options: { readonly dryRun: boolean }
+): Effect.Effect<{ readonly plan: CleanupPlan; readonly result: CleanupResult; readonly now: UnixSeconds }, StoreError | ValidationFailed, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const now = yield* currentTime
+    const cleanup = yield* plan(yield* Reservations.all, policy, now)
+    const result = options.dryRun ? cleanup : yield* execute(cleanup)
+    return { plan: cleanup, result, now }
+  })
+
+/** Whole days since the row was last used, for listings. */
+export const ageInDays = (r: Reservation, now: UnixSeconds): number => Math.floor((now - r.lastUsedAt) / SECONDS_PER_DAY)

@@ -45,3 +45,12 @@ export const list = (
     const matches = yield* underPath(filter.path.value)
     return yield* Effect.filter(rows, matches)
   })
+
+/** The distinct stored projects in UTF-8 byte order (`list-projects`). A read. */
+export const projects: Effect.Effect<ReadonlyArray<string>, StoreError, SqlClient.SqlClient> = Effect.map(
+  Reservations.all,
+  (rows) =>
+    [...new Set(rows.flatMap((r) => Option.toArray(r.project)))].sort((a, b) =>
+      Buffer.compare(Buffer.from(a), Buffer.from(b))
+    )
+)

@@ -12,6 +12,8 @@ import type { ReservationKey } from "../domain/ReservationKey.js"
 import * as Key from "../domain/ReservationKey.js"
 import type { Settings } from "../config/Settings.js"
 import { checkRelated } from "../paths/Guard.js"
+import type { GitMetadata } from "../git/GitInfo.js"
+import { GitInfo, NONE as NO_GIT_METADATA } from "../git/GitInfo.js"
 import type { Occupancy } from "../probe/Occupancy.js"
 import type { StoreError } from "../store/Reservations.js"
 import * as Reservations from "../store/Reservations.js"
@@ -141,14 +143,21 @@ const allocateWithCleanup = (
 export const plan = (
   request: ReserveRequest,
   settings: Settings
-): Effect.Effect<ReservePlan, ReserveError, SqlClient.SqlClient | Occupancy> =>
+): Effect.Effect<ReservePlan, ReserveError, SqlClient.SqlClient | Occupancy | GitInfo> =>
   Effect.gen(function*() {
     const at = yield* currentTime
     if (!request.force && !settings.allowUnrelatedPath) yield* checkRelated(request.key.path, request.cwd)
     const existing = yield* Reservations.byKey(request.key)
-    const stored = <A>(pick: (r: Reservation) => Option.Option<A>) => Option.flatMap(existing, pick)
-    const project = Metadata.apply(request.project, stored((r) => r.project))
-    const task = Metadata.apply(request.task, stored((r) => r.task))
+    // What "Preserve" keeps: the stored values, or for a new key what Git says (§5.3).
+    const preserved: GitMetadata = yield* Option.match(existing, {
+      onSome: (r) => Effect.succeed({ project: r.project, task: r.task }),
+      onNone: () =>
+        request.project._tag === "Preserve" || request.task._tag === "Preserve"
+          ? Effect.flatMap(GitInfo, (git) => git.infer(request.key.path))
+          : Effect.succeed(NO_GIT_METADATA)
+    })
+    const project = Metadata.apply(request.project, preserved.project)
+    const task = Metadata.apply(request.task, preserved.task)
     if (Option.isSome(existing)) {
       const permitted = (allowed: boolean) => request.force || allowed
       yield* Metadata.checkSticky(

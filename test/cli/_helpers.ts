@@ -127,13 +127,43 @@ export const T1 = 1_700_003_600
 export const T1_TEXT = "2023-11-14 23:13:20"
 
 /**
- * Creates the database with a real `trop list` run (auto-init), then inserts rows directly
- * (schema v2, cli.md §6 / semantics.md §13.3-13.4: untagged stored as '').
+ * The schema v2 DDL exactly as semantics.md §13.3 specifies it (shared byte for byte with
+ * trop 0.2.0), so a seeded database is one that another trop could have created.
+ */
+const SCHEMA_V2 = [
+  `CREATE TABLE IF NOT EXISTS metadata (
+    key TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+) STRICT`,
+  `CREATE TABLE IF NOT EXISTS reservations (
+    path TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    port INTEGER NOT NULL UNIQUE
+        CONSTRAINT valid_port CHECK (port BETWEEN 1 AND 65535),
+    project TEXT,
+    task TEXT,
+    created_at INTEGER NOT NULL
+        CONSTRAINT valid_created_at CHECK (created_at >= 0),
+    last_used_at INTEGER NOT NULL
+        CONSTRAINT valid_last_used_at CHECK (last_used_at >= 0),
+    PRIMARY KEY (path, tag)
+) STRICT`,
+  "CREATE INDEX IF NOT EXISTS idx_reservations_port ON reservations(port)",
+  "CREATE INDEX IF NOT EXISTS idx_reservations_project ON reservations(project)",
+  "CREATE INDEX IF NOT EXISTS idx_reservations_last_used ON reservations(last_used_at)",
+  "INSERT OR REPLACE INTO metadata (key, value) VALUES ('schema_version', '2')"
+]
+
+/**
+ * Creates a schema-v2 database in the sandbox (unless trop already created one) and inserts rows
+ * directly (cli.md §6 / semantics.md §13.3-13.4: untagged stored as '').
  */
 export const seed = (sb: Sandbox, rows: ReadonlyArray<SeedRow>) => {
-  const init = sb.run(["list"])
-  expect(init.code, init.stderr).toBe(0)
+  fs.mkdirSync(sb.dataDir, { recursive: true })
   withDb(sb.dataDir, (db) => {
+    db.transaction(() => {
+      for (const statement of SCHEMA_V2) db.prepare(statement).run()
+    }).immediate()
     const insert = db.prepare(
       "INSERT INTO reservations (path, tag, port, project, task, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
     )

@@ -13,6 +13,7 @@ import * as Metadata from "../../src/operations/Metadata.js"
 import type { ReserveRequest } from "../../src/operations/Reserve.js"
 import * as Reserve from "../../src/operations/Reserve.js"
 import { Occupancy } from "../../src/probe/Occupancy.js"
+import { GitInfo, NONE as NO_GIT } from "../../src/git/GitInfo.js"
 import * as Database from "../../src/store/Database.js"
 import * as Reservations from "../../src/store/Reservations.js"
 import { abs, DAY, freshDatabase, port, project, range, reservation, settings, tag, task } from "../fixtures/Fixtures.js"
@@ -51,7 +52,8 @@ const request = (key: ReservationKey, cwd: AbsolutePath, overrides: Partial<Rese
 const reserve = (sql: SqlClient.SqlClient, req: ReserveRequest, s: Settings, occupied: ReadonlyArray<number> = []) =>
   sql.withTransaction(Effect.tap(Reserve.plan(req, s), Reserve.execute)).pipe(
     Effect.provideService(SqlClient.SqlClient, sql),
-    Effect.provide(Occupancy.Test(occupied))
+    Effect.provide(Occupancy.Test(occupied)),
+    Effect.provide(GitInfo.Test(NO_GIT))
   )
 
 const rows = (sql: SqlClient.SqlClient) => Reservations.all.pipe(Effect.provideService(SqlClient.SqlClient, sql))
@@ -468,7 +470,8 @@ describe("dry run (D4)", () => {
       yield* seed(sql, reservation({ path: path("gone"), port: 5000 }))
       const plan = yield* Database.rolledBack(Reserve.plan(request(Key.make(path("app")), work), settings({ range: range(5000, 5000) }))).pipe(
         Effect.provideService(SqlClient.SqlClient, sql),
-        Effect.provide(Occupancy.Test([]))
+        Effect.provide(Occupancy.Test([])),
+        Effect.provide(GitInfo.Test(NO_GIT))
       )
       expect(Reserve.describe(plan)).toEqual([
         "Automatic cleanup would prune 1 and expire 0 reservation(s)",

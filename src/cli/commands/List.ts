@@ -3,6 +3,7 @@ import * as List from "../../operations/List.js"
 import { define } from "../Definition.js"
 import { Invocation } from "../Invocation.js"
 import { choice, flag, text } from "../Opt.js"
+import * as Opt from "../Opt.js"
 import { Output } from "../Output.js"
 import * as Session from "../Session.js"
 import { formatList } from "./ListFormat.js"
@@ -14,7 +15,7 @@ export const list = define({
     format: choice("format", "FORMAT", "Output format", ["table", "json", "csv", "tsv"], true),
     filterProject: text("filter-project", "PROJECT", "Filter by project"),
     filterTag: text("filter-tag", "TAG", "Filter by tag"),
-    filterPath: text("filter-path", "PATH", "Filter by path prefix"),
+    filterPath: Opt.path("filter-path", "Filter by path prefix"),
     showFullPaths: flag("show-full-paths", "Show full paths instead of shortened forms")
   }
 }, (o) =>

@@ -1,13 +1,17 @@
 import { Option } from "effect"
+import * as nodePath from "node:path"
 import { isUnder } from "../../domain/AbsolutePath.js"
 import type { Reservation } from "../../domain/Reservation.js"
 import { formatTimestamp } from "../../domain/Reservation.js"
 import type { OutputFormat } from "../../config/Settings.js"
 
 /** `~/rest` for paths under the home directory (component-wise), else the full path. */
-const shorten = (path: string, home: string | undefined): string => {
-  if (home === undefined || home === "" || !isUnder(path, home)) return path
-  return path === home ? "~/" : `~/${path.slice(home.length).replace(/^[\\/]+/, "")}`
+const shorten = (path: string, rawHome: string | undefined): string => {
+  if (rawHome === undefined || rawHome === "") return path
+  // Component-wise: `/home/me/` is the same directory as `/home/me`.
+  const home = nodePath.resolve(rawHome)
+  if (!isUnder(path, home)) return path
+  return path === home ? "~/" : `~/${nodePath.relative(home, path)}`
 }
 
 /** Quotes a delimited field only when it must (cli.md §9.3). */

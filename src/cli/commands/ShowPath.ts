@@ -1,7 +1,8 @@
 import { Effect, Option } from "effect"
 import { canonicalize } from "../../paths/Canonical.js"
 import { define } from "../Definition.js"
-import { flag, text } from "../Opt.js"
+import { flag } from "../Opt.js"
+import * as Opt from "../Opt.js"
 import { Output } from "../Output.js"
 import * as Session from "../Session.js"
 
@@ -10,7 +11,7 @@ export const showPath = define({
   description: "Show the resolved path for a reservation",
   options: {
     // No TROP_PATH fallback here (cli.md §5.1).
-    path: text("path", "PATH", "Directory path (default: current directory)"),
+    path: Opt.path("path", "Directory path (default: current directory)"),
     canonicalize: flag("canonicalize", "Explicitly request canonicalization")
   }
 }, (o) =>

@@ -1,0 +1,106 @@
+import { Effect, Option } from "effect"
+import { quoted } from "../../domain/Identifier.js"
+import * as Cleanup from "../../operations/Cleanup.js"
+import type { Uninspectable } from "../../operations/Cleanup.js"
+import type { GlobalValues } from "../Globals.js"
+import { Output } from "../Output.js"
+import * as Session from "../Session.js"
+
+/** What the cleanup commands share: `prune`, `expire`, `autoclean` (cli.md §9.6-9.8). */
+export type CleanupCommand = "prune" | "expire" | "autoclean"
+
+const ADVICE: Record<Uninspectable["kind"], string> = {
+  "permission denied": "Restore access to the path and its parents, then retry.",
+  "symlink loop": "Repair the symlink loop, then retry.",
+  "transient I/O error": "Retry when the filesystem or mount is available.",
+  "unsupported filesystem operation": "Verify filesystem support or release the reservation explicitly.",
+  "unknown filesystem error": "Inspect the filesystem state or release the reservation explicitly."
+}
+
+export const runCleanup = (
+  command: CleanupCommand,
+  o: { readonly days: Option.Option<number>; readonly dryRun: boolean; readonly globals: GlobalValues }
+) =>
+  Effect.gen(function*() {
+    const output = yield* Output
+    const dataDir = yield* Session.dataDirectory(o.globals)
+    const cwd = yield* Session.workingDirectory
+    const { settings } = yield* Session.configuration(o.globals, Session.discover(cwd, dataDir), {
+      expireAfterDays: Option.getOrUndefined(o.days)
+    })
+    const days = settings.expireAfterDays
+    const quiet = o.globals.quiet
+    const verbose = o.globals.verbose && !quiet
+    const dry = o.dryRun
+    if (dry && !quiet) {
+      yield* output.err(
+        command === "prune"
+          ? "[DRY RUN] Scanning for reservations with non-existent paths..."
+          : command === "expire"
+          ? `[DRY RUN] Scanning for reservations unused for ${days} days...`
+          : "[DRY RUN] Performing combined cleanup..."
+      )
+    }
+    const { now, plan, result } = yield* Cleanup.run({
+      prune: command !== "expire",
+      expireAfterDays: command === "prune" ? Option.none() : Option.some(days)
+    }, { dryRun: dry }).pipe(Session.transaction(dry), Session.withDatabase(command, settings, dataDir, { dryRun: dry }))
+    const pruned = result.pruned
+    const expired = result.expired
+    const total = pruned.length + expired.length
+    if (quiet) {
+      if (total > 0) yield* output.out(String(total))
+      return
+    }
+    if (command !== "expire") {
+      for (const u of plan.uninspectable) {
+        yield* output.err(
+          `Warning: could not inspect reserved directory ${u.path} (${u.kind}: ${u.reason}); reservation preserved by prune. ${
+            ADVICE[u.kind]
+          }`
+        )
+      }
+    }
+    const age = (r: (typeof expired)[number]) => Cleanup.ageInDays(r, now)
+    const lines: Array<string> = []
+    if (command === "prune") {
+      if (verbose) {
+        lines.push(dry ? `[DRY RUN] Would remove ${total} reservation(s):` : `Removed ${total} reservation(s):`)
+        for (const r of pruned) {
+          lines.push(
+            `  - Port ${r.port}: ${r.key.path} (tag: ${quoted(Option.getOrUndefined(r.key.tag))}, project: ${
+              quoted(Option.getOrUndefined(r.project))
+            })`
+          )
+        }
+      } else {
+        lines.push(`${dry ? "[DRY RUN] Would remove" : "Removed"} ${total} reservation(s) for non-existent paths`)
+      }
+    } else if (command === "expire") {
+      const summary = `${dry ? "[DRY RUN] Would expire" : "Expired"} ${total} reservation(s) older than ${days} days`
+      lines.push(verbose ? `${summary}:` : summary)
+      if (verbose) {
+        for (const r of expired) {
+          lines.push(
+            `  - Port ${r.port}: ${r.key.path} (${age(r)} days old, project: ${quoted(Option.getOrUndefined(r.project))})`
+          )
+        }
+      }
+    } else {
+      const prefix = dry ? "[DRY RUN] Would remove" : "Removed"
+      if (verbose) {
+        lines.push(
+          `${prefix} ${total} total reservation(s):`,
+          `  Pruned: ${pruned.length} (non-existent paths)`,
+          `  Expired: ${expired.length} (old reservations)`
+        )
+        if (pruned.length > 0) lines.push("", "Pruned reservations:", ...pruned.map((r) => `  - Port ${r.port}: ${r.key.path}`))
+        if (expired.length > 0) {
+          lines.push("", "Expired reservations:", ...expired.map((r) => `  - Port ${r.port}: ${r.key.path} (${age(r)} days old)`))
+        }
+      } else {
+        lines.push(`${prefix} ${total} total reservation(s) (pruned: ${pruned.length}, expired: ${expired.length})`)
+      }
+    }
+    for (const line of lines) yield* output.err(line)
+  })

@@ -1,0 +1,19 @@
+import { Effect } from "effect"
+import * as List from "../../operations/List.js"
+import { define } from "../Definition.js"
+import { Output } from "../Output.js"
+import * as Session from "../Session.js"
+
+export const listProjects = define({
+  name: "list-projects",
+  description: "List all unique project identifiers",
+  options: {}
+}, (o) =>
+  Effect.gen(function*() {
+    const dataDir = yield* Session.dataDirectory(o.globals)
+    const cwd = yield* Session.workingDirectory
+    const { settings } = yield* Session.configuration(o.globals, Session.discover(cwd, dataDir))
+    const projects = yield* List.projects.pipe(Session.withDatabase("list-projects", settings, dataDir))
+    const output = yield* Output
+    for (const project of projects) yield* output.out(project)
+  }))

@@ -1,0 +1,10 @@
+import { Option } from "effect"
+import * as Common from "../CommonOptions.js"
+import { define } from "../Definition.js"
+import { runCleanup } from "./Cleanup.js"
+
+export const prune = define({
+  name: "prune",
+  description: "Remove reservations for non-existent directories",
+  options: { dryRun: Common.dryRun }
+}, (o) => runCleanup("prune", { ...o, days: Option.none() }))
