@@ -6,8 +6,14 @@ import { Schema } from "effect"
  * level. Rules between values (max >= min, ...) are checked later, in Validate.ts.
  */
 
+/** A YAML float (`5000.0`, `1e3`, `.inf`): kept apart from integers so no integer field takes it. */
+export class YamlFloat {
+  constructor(readonly value: number) {}
+}
+
 /** How serde, and so trop 0.2.0, names a YAML value in type errors. */
 export const describeValue = (u: unknown): string => {
+  if (u instanceof YamlFloat) return `floating point \`${u.value}\``
   if (typeof u === "string") return `string ${JSON.stringify(u)}`
   if (typeof u === "number") return Number.isInteger(u) ? `integer \`${u}\`` : `floating point \`${u}\``
   if (typeof u === "boolean") return `boolean \`${u}\``

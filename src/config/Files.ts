@@ -56,6 +56,10 @@ export const layer = (file: LoadedFile): ConfigLayer => (m: Merged): Merged => {
     r = setMin(r, c.ports.min, source)
     if (c.ports.max !== undefined) r = setMax(r, c.ports.max, source)
     if (c.ports.max_offset !== undefined) r = setMaxOffset(r, c.ports.max_offset, source)
+    // Both given: both kept, so validation reports it (a loaded file never has both).
+    if (c.ports.max !== undefined && c.ports.max_offset !== undefined) {
+      r = { ...r, ports: { ...r.ports, max: Option.some(c.ports.max) } }
+    }
   }
   if (c.excluded_ports !== undefined) {
     r = addExclusions(r, c.excluded_ports.flatMap((item) => Either.match(exclusionEntry(item), { onLeft: () => [], onRight: (e) => [e] })), source)

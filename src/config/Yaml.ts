@@ -1,7 +1,7 @@
 import { Either, ParseResult, Schema } from "effect"
 import type { Document, ScalarTag } from "yaml"
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml"
-import { ConfigFile, describeValue, FIELDS } from "./FileSchema.js"
+import { ConfigFile, describeValue, FIELDS, YamlFloat } from "./FileSchema.js"
 
 /**
  * YAML 1.2 core schema, as trop 0.2.0 reads it (semantics.md §4.1): only true/false are
@@ -12,7 +12,7 @@ const binaryInt: ScalarTag = {
   format: "BIN",
   default: true,
   test: /^0b[01]+$/,
-  resolve: (source) => parseInt(source.slice(2), 2),
+  resolve: (source) => BigInt(source),
   // Never chosen when writing: numbers keep their decimal spelling.
   identify: () => false
 }
@@ -38,7 +38,9 @@ export const parseYaml = (text: string): Either.Either<ParsedYaml, ReadonlyArray
     customTags: [binaryInt],
     lineCounter,
     prettyErrors: false,
-    keepSourceTokens: true
+    keepSourceTokens: true,
+    // Integers arrive as bigint and floats as number, so `5000.0` is not taken for a port.
+    intAsBigInt: true
   })
   if (document.errors.length > 0) {
     return Either.left(
@@ -86,12 +88,21 @@ const describeIssue = (issue: ParseResult.ArrayFormatterIssue): string => {
   }
 }
 
-/** Drops keys whose value is null from every mapping: such keys mean "not set". */
-const withoutNulls = (value: unknown): unknown => {
-  if (Array.isArray(value)) return value.map(withoutNulls)
+/**
+ * Prepares `toJS()` output for the schema: keys whose value is null mean "not set" and go
+ * away (a service written `web:` is a service with no settings); integers become numbers
+ * and floats `YamlFloat`s, which no integer field accepts.
+ */
+const normalize = (value: unknown, path: ReadonlyArray<string> = []): unknown => {
+  if (typeof value === "bigint") return Number(value)
+  if (typeof value === "number") return new YamlFloat(value)
+  if (Array.isArray(value)) return value.map((v) => normalize(v, path))
   if (value === null || typeof value !== "object") return value
+  const inServices = path.length === 2 && path[0] === "reservations" && path[1] === "services"
   return Object.fromEntries(
-    Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)])
+    Object.entries(value)
+      .filter(([, v]) => v !== null || inServices)
+      .map(([k, v]) => [k, inServices && v === null ? {} : normalize(v, [...path, k])])
   )
 }
 
@@ -118,7 +129,7 @@ export const decodeConfig = (
     return Either.left([`invalid type: ${describeValue(value)}, expected a mapping of configuration keys`])
   }
   const clearsReservations = "reservations" in value && value.reservations === null
-  return Schema.decodeUnknownEither(ConfigFile)(withoutNulls(value), {
+  return Schema.decodeUnknownEither(ConfigFile)(normalize(value), {
     onExcessProperty: "error",
     errors: options.all ? "all" : "first"
   }).pipe(

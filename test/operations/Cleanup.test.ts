@@ -61,8 +61,8 @@ describe("Cleanup.execute: guarded deletes (semantics.md §9.3 step 6)", () => {
         // Someone refreshes one row and releases another after the plan was made.
         yield* Reservations.update({ ...changed, lastUsedAt: seconds(20) })
         yield* Reservations.remove(vanished.key)
-        const counts = yield* Cleanup.execute({ pruned: [changed, vanished, unchanged], expired: [], uninspectable: [] })
-        expect(counts).toEqual({ pruned: 2, expired: 0 })
+        const removed = yield* Cleanup.execute({ pruned: [changed, vanished, unchanged], expired: [], uninspectable: [] })
+        expect(removed).toEqual({ pruned: [vanished, unchanged], expired: [] })
         const left = yield* Reservations.all
         expect(left.map((r) => Key.format(r.key))).toEqual(["/gone/a"])
         expect(left[0]?.lastUsedAt).toBe(20)
