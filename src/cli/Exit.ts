@@ -9,6 +9,7 @@ export type Failure =
   | Errors.DatabaseCorruption
   | Errors.UnsupportedSchemaVersion
   | Errors.MigrationRequired
+  | Errors.MigrationBlocked
   | Errors.IoError
   | Errors.InvalidPath
   | Errors.PathNotFound
@@ -43,6 +44,7 @@ const EXIT_CODES: Record<Failure["_tag"], number> = {
   DatabaseCorruption: 6,
   UnsupportedSchemaVersion: 6,
   MigrationRequired: 6,
+  MigrationBlocked: 6,
   IoError: 6,
   InvalidPath: 6,
   PathNotFound: 6,

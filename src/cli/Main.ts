@@ -22,6 +22,7 @@ import { init } from "./commands/Init.js"
 import { autoreserve } from "./commands/AutoReserve.js"
 import { reserveGroup } from "./commands/ReserveGroup.js"
 import { validate } from "./commands/Validate.js"
+import { assertDataDir } from "./commands/AssertDataDir.js"
 import { autoclean } from "./commands/Autoclean.js"
 import { expire } from "./commands/Expire.js"
 import { listProjects } from "./commands/ListProjects.js"
@@ -49,6 +50,7 @@ const commands = [
   autoclean,
   assertReservation,
   assertPort,
+  assertDataDir,
   showDataDir,
   showPath,
   validate,

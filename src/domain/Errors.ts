@@ -148,6 +148,7 @@ export type OpenError =
   | DatabaseCorruption
   | UnsupportedSchemaVersion
   | MigrationRequired
+  | MigrationBlocked
   | IoError
 
 /** The effective configuration cannot be built (exit 7). `detail` names field and source. */
@@ -170,5 +171,16 @@ export class GroupAllocationFailed extends Data.TaggedError("GroupAllocationFail
 }> {
   override get message() {
     return `group allocation failed after attempting ${this.attempted} service(s): ${this.reason}`
+  }
+}
+
+/** A schema migration that would lose or guess data; the database is left as it was. */
+export class MigrationBlocked extends Data.TaggedError("MigrationBlocked")<{
+  readonly from: number
+  readonly to: number
+  readonly details: string
+}> {
+  override get message() {
+    return `database migration from schema ${this.from} to ${this.to} blocked: ${this.details}`
   }
 }

@@ -8,13 +8,15 @@ import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import type { OpenError } from "../domain/Errors.js"
 import {
-  DatabaseCorruption,
   DatabaseError,
   DatabaseMissing,
   IoError,
   MigrationRequired,
   UnsupportedSchemaVersion
 } from "../domain/Errors.js"
+import { migrateV1 } from "./Migration.js"
+import { readSchemaVersion } from "./SchemaVersion.js"
+import { validate } from "./Validation.js"
 import * as SchemaV2 from "./SchemaV2.js"
 import { BEGIN_IMMEDIATE_FAILED, classify, isBusy } from "./SqliteErrors.js"
 
@@ -93,34 +95,6 @@ const enableWal = (sql: SqlClient.SqlClient, timeoutMs: number) =>
     }
   })
 
-const RECOVERY =
-  "Make a copy before recovery; restore a known-good database or delete the disposable database and recreate its reservations. trop did not modify or repair the stored data"
-
-const versionCorruption = (reason: string) =>
-  new DatabaseCorruption({ details: `table=metadata, field=value, key="schema_version": ${reason}. ${RECOVERY}` })
-
-/** The stored schema version; 0 when there is no metadata table or no version row (§13.5). */
-export const readSchemaVersion = (sql: SqlClient.SqlClient) =>
-  Effect.gen(function*() {
-    // Ask sqlite_master first: a statement prepared before its table exists stays
-    // failed in the client's statement cache.
-    const [tables] = yield* sql<{ readonly n: number }>`
-      SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'metadata'`
-    if (tables === undefined || tables.n === 0) return 0
-    const rows = yield* sql<{ readonly type: string; readonly value: unknown }>`
-      SELECT typeof(value) AS type, value FROM metadata WHERE key = 'schema_version'`
-    if (rows.length === 0) return 0
-    const [row] = rows
-    if (rows.length > 1 || row === undefined) return yield* versionCorruption("exactly one schema_version row is required")
-    if (row.type !== "text" || typeof row.value !== "string") {
-      return yield* versionCorruption(`schema_version must be TEXT, found ${row.type.toUpperCase()}`)
-    }
-    const n = /^[+-]?[0-9]+$/.test(row.value) ? Number(row.value) : NaN
-    if (!Number.isSafeInteger(n) || n < -(2 ** 31) || n >= 2 ** 31) {
-      return yield* versionCorruption("schema_version must be a base-10 signed integer")
-    }
-    return n
-  })
 
 /** Accepts schema v2; refuses anything else without touching it. */
 const requireCurrent = (version: number) => {
@@ -132,9 +106,7 @@ const requireCurrent = (version: number) => {
     new MigrationRequired({
       found: version,
       target: SchemaV2.VERSION,
-      action: version === 1
-        ? "this trop cannot migrate schema-v1 databases yet; the database was not modified"
-        : "no ordered migration is available for this older schema version"
+      action: "no ordered migration is available for this older schema version"
     })
   )
 }
@@ -149,6 +121,7 @@ const initialize = (sql: SqlClient.SqlClient) =>
     const underLock = yield* readSchemaVersion(sql)
     if (underLock !== 0) return yield* requireCurrent(underLock)
     for (const statement of SchemaV2.CREATE_STATEMENTS) yield* sql.unsafe(statement)
+    yield* validate.pipe(Effect.provideService(SqlClient.SqlClient, sql))
   }))
 
 const ensureDataDir = (file: string) =>
@@ -180,9 +153,11 @@ export const make = (options: DatabaseOptions): Effect.Effect<SqlClient.SqlClien
     const timeoutMs = options.busyTimeoutSeconds * 1000
     const configure = Effect.gen(function*() {
       yield* sql.unsafe(`PRAGMA busy_timeout = ${timeoutMs}`)
-      // Refuse unknown versions before changing anything, not even the journal mode.
+      // Refuse unknown versions before changing anything, not even the journal mode; a
+      // v1 database migrates in its own journal mode, so a blocked migration changes nothing.
       const version = yield* readSchemaVersion(sql)
-      if (version !== 0) yield* requireCurrent(version)
+      if (version === 1) yield* migrateV1(sql)
+      else if (version !== 0) yield* requireCurrent(version)
       if (!inMemory) yield* enableWal(sql, timeoutMs)
       yield* sql.unsafe("PRAGMA synchronous = NORMAL")
       yield* sql.unsafe(`PRAGMA busy_timeout = ${timeoutMs}`)
@@ -220,3 +195,30 @@ export const rolledBack = <A, E, R>(
       Effect.flatMap(() => Effect.orDie(result))
     )
   })
+
+/**
+ * Opens an existing database only to validate it (`assert-data-dir --validate`, §13.9):
+ * busy timeout only — no WAL switch, no initialization, no migration, no writes. When no
+ * `-wal` file exists the handle is read-write but never writes, because a read-only
+ * handle would leave empty `-wal`/`-shm` files behind; SQLite removes the ones a
+ * read-write handle makes when it closes. With a `-wal` file present it is read-only.
+ */
+export const validateFile = (file: string, busyTimeoutSeconds: number): Effect.Effect<void, OpenError> =>
+  Effect.gen(function*() {
+    const client = yield* SqliteClient.make({
+      filename: file,
+      readonly: fs.existsSync(`${file}-wal`),
+      disableWAL: true
+    }).pipe(
+      Effect.catchAllDefect((defect) =>
+        new DatabaseError({ reason: defect instanceof Error ? defect.message : String(defect) })
+      ),
+      Effect.provide(Reactivity.layer)
+    )
+    yield* client.unsafe(`PRAGMA busy_timeout = ${busyTimeoutSeconds * 1000}`)
+    yield* validate.pipe(Effect.provideService(SqlClient.SqlClient, client))
+  }).pipe(
+    Effect.catchTag("SqlError", (e) =>
+      Effect.fail(classify(e, { operation: "opening and validating the database", timeoutSeconds: busyTimeoutSeconds }))),
+    Effect.scoped
+  )

@@ -9,6 +9,7 @@ import * as Port from "../domain/Port.js"
 import type { Reservation } from "../domain/Reservation.js"
 import { UnixSeconds } from "../domain/Reservation.js"
 import type { ReservationKey } from "../domain/ReservationKey.js"
+import { RECOVERY } from "./Corruption.js"
 
 /** A raw `reservations` row with the storage class of every column (semantics.md §13.8). */
 interface StoredRow {
@@ -30,8 +31,6 @@ interface StoredRow {
 
 const storedTag = (key: ReservationKey): string => Option.getOrElse(key.tag, () => "")
 
-const RECOVERY =
-  "Make a copy before recovery; restore a known-good database or delete the disposable database and recreate its reservations. trop did not modify or repair the stored data"
 
 /** How a stored key value appears in diagnostics: escaped text, never a blob's content. */
 const keyText = (value: unknown, type: string, untagged = false): string =>

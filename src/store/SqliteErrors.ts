@@ -1,5 +1,6 @@
 import type { SqlError } from "@effect/sql/SqlError"
-import { DatabaseBusy, DatabaseError } from "../domain/Errors.js"
+import { DatabaseBusy, DatabaseCorruption, DatabaseError } from "../domain/Errors.js"
+import { RECOVERY } from "./Corruption.js"
 
 /** better-sqlite3's error code (`SQLITE_BUSY_SNAPSHOT`, ...) behind an SqlError, if any. */
 export const sqliteCode = (error: SqlError): string | undefined => {
@@ -20,13 +21,13 @@ export const BEGIN_IMMEDIATE_FAILED = "Failed to begin an immediate transaction"
 
 /**
  * Turns an SqlError into trop's typed error: a busy/locked error becomes `DatabaseBusy`
- * naming the operation that waited (BEGIN IMMEDIATE names itself), anything else
- * `DatabaseError`.
+ * naming the operation that waited (BEGIN IMMEDIATE names itself), physical corruption
+ * `DatabaseCorruption`, anything else `DatabaseError`.
  */
 export const classify = (
   error: SqlError,
   context: { readonly operation: string; readonly timeoutSeconds: number }
-): DatabaseBusy | DatabaseError => {
+): DatabaseBusy | DatabaseCorruption | DatabaseError => {
   if (isBusy(error)) {
     const operation = error.message === BEGIN_IMMEDIATE_FAILED
       ? "starting an immediate database transaction"
@@ -34,5 +35,10 @@ export const classify = (
     return new DatabaseBusy({ operation, timeoutSeconds: context.timeoutSeconds })
   }
   const cause = error.cause
-  return new DatabaseError({ reason: cause instanceof Error ? cause.message : error.message })
+  const reason = cause instanceof Error ? cause.message : error.message
+  const code = sqliteCode(error)
+  if (code !== undefined && (code.startsWith("SQLITE_CORRUPT") || code.startsWith("SQLITE_NOTADB"))) {
+    return new DatabaseCorruption({ details: `SQLite reported physical database corruption: ${reason}. ${RECOVERY}` })
+  }
+  return new DatabaseError({ reason })
 }

@@ -1,6 +1,7 @@
 import { Either } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { parse as parseYamlText } from "yaml"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { fileProblems } from "../../src/config/Validate.js"
 import { decodeConfig, parseYaml } from "../../src/config/Yaml.js"
@@ -39,9 +40,9 @@ const expectValidConfig = (text: string, kind: "user" | "project" = "project") =
 
 /** The `excluded_ports` items of a file as parsed data. */
 const itemsOf = (text: string): unknown => {
-  const parsed = parseYaml(text)
-  if (Either.isLeft(parsed)) throw new Error(parsed.left.join("; "))
-  return parsed.right.document.toJS().excluded_ports
+  // An independent YAML 1.2 reading of the result (plain numbers, no project code involved).
+  const doc: unknown = parseYamlText(text)
+  return typeof doc === "object" && doc !== null && "excluded_ports" in doc ? doc.excluded_ports : undefined
 }
 
 const added = (file: string) => `Added exclusion to ${file}\n`
@@ -273,7 +274,7 @@ describe("never writes null (§12.4, D5)", () => {
     expectOk(sb.run(["exclude", "5000"]), added(file))
     const text = read(file)
     expect(itemsOf(text)).toEqual([5000])
-    expect((parseYaml(text).pipe(Either.map((p) => p.document.toJS().project)))).toEqual(Either.right("web"))
+    expect(parseYamlText(text)).toEqual({ project: "web", excluded_ports: [5000] })
   })
 })
 

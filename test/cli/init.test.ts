@@ -185,12 +185,19 @@ describe("an existing database", () => {
 
   it("--overwrite replaces it with a fresh database and removes trop.db-wal and trop.db-shm", () => {
     seed(sb, [{ path: "/x", port: 5001 }, { path: "/y", port: 5002 }])
-    fs.writeFileSync(`${db()}-wal`, "stale wal junk")
-    fs.writeFileSync(`${db()}-shm`, "stale shm junk")
+    // Stale companions. SQLite would silently reset a junk regular file, so they are symlinks to
+    // junk elsewhere: if left in place, the new database cannot be opened (or the targets change).
+    const elsewhere = path.join(sb.root, "elsewhere")
+    fs.mkdirSync(elsewhere)
+    for (const suffix of ["-wal", "-shm"]) {
+      fs.writeFileSync(path.join(elsewhere, `stale${suffix}`), `stale ${suffix} junk`)
+      fs.symlinkSync(path.join(elsewhere, `stale${suffix}`), `${db()}${suffix}`)
+    }
     expectOk(sb.run(["init", "--overwrite"]), lines(`Initialized trop in: ${sb.dataDir}`, "  - Recreated database"))
     for (const suffix of ["-wal", "-shm"]) {
       const f = `${db()}${suffix}`
-      if (exists(f)) expect(fs.readFileSync(f, "utf8")).not.toContain("stale")
+      expect(fs.lstatSync(f, { throwIfNoEntry: false })?.isSymbolicLink() ?? false, f).toBe(false)
+      expect(fs.readFileSync(path.join(elsewhere, `stale${suffix}`), "utf8")).toBe(`stale ${suffix} junk`)
     }
     expect(schemaVersion(sb.dataDir)).toBe("2")
     expect(reservationCount(sb.dataDir)).toBe(0)

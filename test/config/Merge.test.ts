@@ -100,9 +100,14 @@ const ports = fc.oneof(
   fc.record({ min: smallPort, max_offset: fc.integer({ min: 1, max: 30000 }) })
 )
 
+/** `T` with properties that may be undefined made optional instead (exact optional property types). */
+type Defined<T> =
+  & { [K in keyof T as undefined extends T[K] ? never : K]: T[K] }
+  & { [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined> }
+
 /** Drops undefined values, so generated objects satisfy exact optional property types. */
-const defined = <T extends object>(o: T): T =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
+const defined = <T extends object>(o: T): Defined<T> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Defined<T>
 
 interface FileSpec {
   readonly type: "file"

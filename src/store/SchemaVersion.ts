@@ -1,0 +1,31 @@
+import type * as SqlClient from "@effect/sql/SqlClient"
+import { Effect } from "effect"
+import { DatabaseCorruption } from "../domain/Errors.js"
+import { RECOVERY } from "./Corruption.js"
+
+const versionCorruption = (reason: string) =>
+  new DatabaseCorruption({ details: `table=metadata, field=value, key="schema_version": ${reason}. ${RECOVERY}` })
+
+/** The stored schema version; 0 when there is no metadata table or no version row (§13.5). */
+export const readSchemaVersion = (sql: SqlClient.SqlClient) =>
+  Effect.gen(function*() {
+    // Ask sqlite_master first: a statement prepared before its table exists stays
+    // failed in the client's statement cache.
+    const [tables] = yield* sql<{ readonly n: number }>`
+      SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'metadata'`
+    if (tables === undefined || tables.n === 0) return 0
+    const rows = yield* sql<{ readonly type: string; readonly value: unknown }>`
+      SELECT typeof(value) AS type, value FROM metadata WHERE key = 'schema_version'`
+    if (rows.length === 0) return 0
+    const [row] = rows
+    if (rows.length > 1 || row === undefined) return yield* versionCorruption("exactly one schema_version row is required")
+    if (row.type !== "text" || typeof row.value !== "string") {
+      return yield* versionCorruption(`schema_version must be TEXT, found ${row.type.toUpperCase()}`)
+    }
+    const n = /^[+-]?[0-9]+$/.test(row.value) ? Number(row.value) : NaN
+    if (!Number.isSafeInteger(n) || n < -(2 ** 31) || n >= 2 ** 31) {
+      return yield* versionCorruption("schema_version must be a base-10 signed integer")
+    }
+    return n
+  })
+
