@@ -7,6 +7,7 @@ import { Array as Arr, Cause, Console, Effect, Either, Exit, Layer, Logger, LogL
 import * as fs from "node:fs"
 import pkg from "../../package.json" with { type: "json" }
 import { GitInfo } from "../git/GitInfo.js"
+import { Checkpoint } from "../operations/Checkpoint.js"
 import { Occupancy } from "../probe/Occupancy.js"
 import * as Argv from "./Argv.js"
 import { assertPort } from "./commands/AssertPort.js"
@@ -143,8 +144,12 @@ export const main = (argv: ReadonlyArray<string>): Effect.Effect<number, never, 
     const { argv: normalized, command, quiet } = directive.right
     const { env } = yield* Invocation
     const verbose = !quiet && (directive.right.verbose || env.TROP_LOG_MODE?.toLowerCase() === "verbose")
+    const checkpoint = /^([^:]+):(.+)$/.exec(env.TROP_TEST_CHECKPOINT ?? "")
     return yield* run(normalized, command.name, quiet).pipe(
-      Logger.withMinimumLogLevel(verbose ? LogLevel.Debug : LogLevel.None)
+      Logger.withMinimumLogLevel(verbose ? LogLevel.Debug : LogLevel.None),
+      checkpoint?.[1] !== undefined && checkpoint[2] !== undefined
+        ? Effect.provide(Checkpoint.freezeAt(checkpoint[1], checkpoint[2]))
+        : (effect) => effect
     )
   }).pipe(Effect.provide(stderrLogger))
 

@@ -16,6 +16,7 @@ import type { StoreError } from "../store/Reservations.js"
 import * as Reservations from "../store/Reservations.js"
 import type { Availability } from "./Allocate.js"
 import { blockerOf } from "./Allocate.js"
+import { reached } from "./Checkpoint.js"
 import * as Metadata from "./Metadata.js"
 
 /** One service of a group, as requested (semantics.md §8.2). */
@@ -265,5 +266,8 @@ export const execute = (plan: GroupPlan): Effect.Effect<void, StoreError, SqlCli
     ? Effect.forEach(plan.rows, Reservations.update, { discard: true })
     : Effect.gen(function*() {
       for (const row of plan.released) yield* Reservations.remove(row.key)
-      for (const row of plan.rows) yield* Reservations.insert(row)
+      for (const [i, row] of plan.rows.entries()) {
+        yield* Reservations.insert(row)
+        if (i === 0) yield* reached("reserve-group")
+      }
     })

@@ -6,6 +6,7 @@ import { NotFound, ReservationConflict } from "../domain/Errors.js"
 import type { Reservation } from "../domain/Reservation.js"
 import * as Key from "../domain/ReservationKey.js"
 import type { StoreError } from "../store/Reservations.js"
+import { reached } from "./Checkpoint.js"
 import * as Reservations from "../store/Reservations.js"
 
 export interface MigrateRequest {
@@ -67,8 +68,9 @@ export const plan = (
 export const execute = (plan: MigratePlan): Effect.Effect<void, StoreError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     for (const conflict of plan.conflicts) yield* Reservations.remove(conflict.key)
-    for (const { destination, source } of plan.moves) {
+    for (const [i, { destination, source }] of plan.moves.entries()) {
       yield* Reservations.remove(source.key)
       yield* Reservations.insert(destination)
+      if (i === 0) yield* reached("migrate")
     }
   })

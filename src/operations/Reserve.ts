@@ -19,6 +19,7 @@ import type { StoreError } from "../store/Reservations.js"
 import * as Reservations from "../store/Reservations.js"
 import type { Availability, Exhaustion } from "./Allocate.js"
 import { allocate, formatBlockers } from "./Allocate.js"
+import { reached } from "./Checkpoint.js"
 import type { CleanupPlan } from "./Cleanup.js"
 import * as Cleanup from "./Cleanup.js"
 import type { MetadataIntent } from "./Metadata.js"
@@ -209,6 +210,7 @@ export const execute = (plan: ReservePlan): Effect.Effect<Port, StoreError, SqlC
     } else {
       yield* Reservations.remove(plan.reservation.key)
       yield* Reservations.insert(plan.reservation)
+      yield* reached("reserve")
     }
     return plan.reservation.port
   })

@@ -18,7 +18,7 @@ import { migrateV1 } from "./Migration.js"
 import { readSchemaVersion } from "./SchemaVersion.js"
 import { validate } from "./Validation.js"
 import * as SchemaV2 from "./SchemaV2.js"
-import { BEGIN_IMMEDIATE_FAILED, classify, isBusy } from "./SqliteErrors.js"
+import { BEGIN_IMMEDIATE_FAILED, classify, isBusy, physicalCorruption } from "./SqliteErrors.js"
 
 /** How to open trop's database. */
 export interface DatabaseOptions {
@@ -219,6 +219,9 @@ export const validateFile = (file: string, busyTimeoutSeconds: number): Effect.E
     yield* validate.pipe(Effect.provideService(SqlClient.SqlClient, client))
   }).pipe(
     Effect.catchTag("SqlError", (e) =>
-      Effect.fail(classify(e, { operation: "opening and validating the database", timeoutSeconds: busyTimeoutSeconds }))),
+      Effect.fail(
+        physicalCorruption(e) ??
+          classify(e, { operation: "opening and validating the database", timeoutSeconds: busyTimeoutSeconds })
+      )),
     Effect.scoped
   )

@@ -20,14 +20,25 @@ export const isBusy = (error: SqlError): boolean => {
 export const BEGIN_IMMEDIATE_FAILED = "Failed to begin an immediate transaction"
 
 /**
+ * SQLite's own corruption codes, as validation reports them (semantics.md §13.9); outside
+ * validation they stay database errors (§14: "a file that is not a database").
+ */
+export const physicalCorruption = (error: SqlError): DatabaseCorruption | undefined => {
+  const code = sqliteCode(error)
+  if (code === undefined || !(code.startsWith("SQLITE_CORRUPT") || code.startsWith("SQLITE_NOTADB"))) return undefined
+  const reason = error.cause instanceof Error ? error.cause.message : error.message
+  return new DatabaseCorruption({ details: `SQLite reported physical database corruption: ${reason}. ${RECOVERY}` })
+}
+
+/**
  * Turns an SqlError into trop's typed error: a busy/locked error becomes `DatabaseBusy`
- * naming the operation that waited (BEGIN IMMEDIATE names itself), physical corruption
- * `DatabaseCorruption`, anything else `DatabaseError`.
+ * naming the operation that waited (BEGIN IMMEDIATE names itself), anything else
+ * `DatabaseError`.
  */
 export const classify = (
   error: SqlError,
   context: { readonly operation: string; readonly timeoutSeconds: number }
-): DatabaseBusy | DatabaseCorruption | DatabaseError => {
+): DatabaseBusy | DatabaseError => {
   if (isBusy(error)) {
     const operation = error.message === BEGIN_IMMEDIATE_FAILED
       ? "starting an immediate database transaction"
@@ -35,10 +46,5 @@ export const classify = (
     return new DatabaseBusy({ operation, timeoutSeconds: context.timeoutSeconds })
   }
   const cause = error.cause
-  const reason = cause instanceof Error ? cause.message : error.message
-  const code = sqliteCode(error)
-  if (code !== undefined && (code.startsWith("SQLITE_CORRUPT") || code.startsWith("SQLITE_NOTADB"))) {
-    return new DatabaseCorruption({ details: `SQLite reported physical database corruption: ${reason}. ${RECOVERY}` })
-  }
-  return new DatabaseError({ reason })
+  return new DatabaseError({ reason: cause instanceof Error ? cause.message : error.message })
 }

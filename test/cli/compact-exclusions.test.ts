@@ -82,6 +82,17 @@ describe("rewriting (cli.md §9.18)", () => {
   })
 })
 
+describe("the edited file keeps its identity (spec silent: what a user expects of an in-place edit)", () => {
+  it("a symlinked file: the target is rewritten and the link stays a link", () => {
+    const target = path.join(sb.root, "shared.yaml")
+    fs.writeFileSync(target, "excluded_ports: [1, 2]\n")
+    fs.symlinkSync(target, path.join(sb.work, "trop.yaml"))
+    expectOk(compact("trop.yaml"), "Compacted 2 exclusions to 1\nUpdated trop.yaml\n")
+    expect(fs.lstatSync(path.join(sb.work, "trop.yaml")).isSymbolicLink()).toBe(true)
+    expect(read(target)).toBe("excluded_ports: [{start: 1, end: 2}]\n")
+  })
+})
+
 describe("nothing to do (cli.md §9.18)", () => {
   it("no excluded_ports key, or a null one → No exclusions to compact", () => {
     for (const text of ["project: web\n", "excluded_ports:\n", "excluded_ports: null\n", "", "# only comments\n"]) {

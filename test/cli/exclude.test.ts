@@ -240,6 +240,24 @@ describe("target file (cli.md §6, §9.17)", () => {
   })
 })
 
+describe("the edited file keeps its identity (spec silent: what a user expects of an in-place edit)", () => {
+  it("a symlinked trop.yaml: the link's target is edited and the link stays a link", () => {
+    const shared = write(path.join(sb.root, "shared", "common.yaml"), "project: shared\n")
+    const link = path.join(sb.work, "trop.yaml")
+    fs.symlinkSync(shared, link)
+    expectOk(sb.run(["exclude", "5000"]), added(link))
+    expect(fs.lstatSync(link).isSymbolicLink()).toBe(true)
+    expect(read(shared)).toBe("project: shared\nexcluded_ports:\n  - 5000\n")
+  })
+
+  it("the file's permission bits are preserved", () => {
+    const file = projectFile("project: web\n")
+    fs.chmodSync(file, 0o600)
+    expectOk(sb.run(["exclude", "5000"]), added(file))
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600)
+  })
+})
+
 describe("never writes null (§12.4, D5)", () => {
   it("an `excluded_ports:` key without value gets its list in place", () => {
     const file = projectFile("excluded_ports:\nproject: web\n")
@@ -297,6 +315,26 @@ describe("reserved ports (§12.1 step 3)", () => {
     const file = projectFile("")
     reserve(31160, "a")
     expectOk(sb.run(["exclude", "31161..31165"]), added(file))
+  })
+})
+
+describe("the database step (§12.1 step 3, cli.md §9.17)", () => {
+  it("database errors propagate (exit 6) and nothing is written", () => {
+    const file = projectFile("project: web\n")
+    fs.mkdirSync(sb.dataDir)
+    fs.writeFileSync(dbFile(sb.dataDir), "definitely not a SQLite database ".repeat(8))
+    const r = sb.run(["exclude", "5000"])
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 6, stdout: "" })
+    expect(r.stderr).toMatch(/^Error: database corruption detected: .*\n$/)
+    expect(read(file)).toBe("project: web\n")
+  })
+
+  it("a missing database with auto-init disabled → exit 3, nothing written; otherwise it is created", () => {
+    const file = projectFile("project: web\n")
+    expectError(sb.run(["--disable-autoinit", "exclude", "5000"]), 3, "Data directory not found (use --data-dir or enable auto-init)")
+    expect(read(file)).toBe("project: web\n")
+    expectOk(sb.run(["exclude", "5000"]), added(file))
+    expect(exists(dbFile(sb.dataDir))).toBe(true)
   })
 })
 

@@ -215,6 +215,27 @@ describe("other typing", () => {
     expect(firstFailure("reservations:\n  base: 5000\n")).toMatch(/missing field `services`/)
   })
 
+  it("a scalar where a mapping or list belongs is a type error naming the key and line, in trop's own words", () => {
+    for (
+      const [text, key] of [
+        ["ports: 5\n", "ports"],
+        ["excluded_ports: 5\n", "excluded_ports"],
+        ["cleanup: x\n", "cleanup"],
+        ["occupancy_check: []\n", "occupancy_check"],
+        ["reservations: 5\n", "reservations"],
+        ["reservations:\n  services: 5\n", "reservations.services"],
+        ["reservations:\n  services:\n    web: 5\n", "reservations.services.web"]
+      ] as const
+    ) {
+      const f = firstFailure(text)
+      expect(f, text).toContain(key)
+      expect(f, text).toMatch(/invalid type/)
+      expect(f, text).toMatch(/\bline \d+\b/)
+      // Never the internal schema description.
+      expect(f, text).not.toMatch(/declaration schema|readonly/)
+    }
+  })
+
   it("an excluded_ports {start, end} mapping needs both ports", () => {
     expect(firstFailure("excluded_ports:\n  - {start: 5000}\n")).toContain("excluded_ports")
   })

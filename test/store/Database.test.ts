@@ -129,16 +129,18 @@ describe("schema version check on open (semantics.md §13.5)", () => {
       expect(inspect(file).metadata).toEqual([{ key: "schema_version", value: "3", type: "text" }])
     }))
 
-  it.scoped("schema v1 is not opened as v2: MigrationRequired, file unchanged", () =>
+  it.scoped("schema v1 is migrated to v2 on a writable open, rows kept, untagged stored as ''", () =>
     Effect.gen(function*() {
       const root = yield* tempDirScoped()
       const file = nodePath.join(root, "trop.db")
       databaseV1(file)
-      const before = fs.readFileSync(file)
-      const error = yield* Effect.flip(Effect.scoped(open(file)))
-      expect(error._tag).toBe("MigrationRequired")
-      expect(error.message.startsWith("database schema migration required from version 1 to 2: ")).toBe(true)
-      expect(fs.readFileSync(file).equals(before)).toBe(true)
+      yield* Effect.scoped(open(file))
+      const facts = inspect(file)
+      expect(facts.metadata).toEqual([{ key: "schema_version", value: "2", type: "text" }])
+      const db = new Sqlite(file, { readonly: true })
+      const rows = db.prepare("SELECT path, tag, port, created_at FROM reservations").all()
+      db.close()
+      expect(rows).toEqual([{ path: "/v1", tag: "", port: 5000, created_at: 1 }])
     }))
 
   it.scoped("an older, unknown version (< 1) needs a migration that does not exist", () =>
