@@ -25,6 +25,8 @@ import { reserveGroup } from "./commands/ReserveGroup.js"
 import { validate } from "./commands/Validate.js"
 import { assertDataDir } from "./commands/AssertDataDir.js"
 import { autoclean } from "./commands/Autoclean.js"
+import { portInfo } from "./commands/PortInfo.js"
+import { scan } from "./commands/Scan.js"
 import { expire } from "./commands/Expire.js"
 import { listProjects } from "./commands/ListProjects.js"
 import { migrate } from "./commands/Migrate.js"
@@ -52,8 +54,10 @@ const commands = [
   assertReservation,
   assertPort,
   assertDataDir,
+  portInfo,
   showDataDir,
   showPath,
+  scan,
   validate,
   exclude,
   compactExclusions,

@@ -1,5 +1,6 @@
 import { Context, Effect, Layer } from "effect"
 import * as fs from "node:fs"
+import * as tty from "node:tty"
 import { CliIoError } from "./Errors.js"
 
 /**
@@ -12,6 +13,11 @@ export class Output extends Context.Tag("trop/Output")<Output, {
   readonly out: (text: string) => Effect.Effect<void, CliIoError>
   /** Writes `text` and a newline to stderr; failures there cannot be reported anywhere. */
   readonly err: (text: string) => Effect.Effect<void>
+  /**
+   * A transient status line (progress) on stderr, overwritten in place; `undefined`
+   * clears it. Nothing at all when stderr is not a terminal.
+   */
+  readonly progress: (text: string | undefined) => Effect.Effect<void>
 }>() {
   static readonly layer = Layer.succeed(Output, {
     out: (text) =>
@@ -19,14 +25,17 @@ export class Output extends Context.Tag("trop/Output")<Output, {
         try: () => writeAll(1, text + "\n"),
         catch: (cause) => new CliIoError({ reason: cause instanceof Error ? cause.message : String(cause) })
       }),
-    err: (text) => Effect.sync(() => {
-      try {
-        writeAll(2, text + "\n")
-      } catch {
-        // Nowhere left to report it.
-      }
-    })
+    err: (text) => Effect.sync(() => writeQuietly(text + "\n")),
+    progress: (text) => Effect.sync(() => tty.isatty(2) && writeQuietly(text === undefined ? "\r\u001b[K" : `\r${text}\u001b[K`))
   })
+}
+
+const writeQuietly = (text: string) => {
+  try {
+    writeAll(2, text)
+  } catch {
+    // Nowhere left to report it.
+  }
 }
 
 /** `writeSync` may write partially or hit EAGAIN on a non-blocking pipe; retry until done. */

@@ -10,12 +10,12 @@ import { parseYaml } from "./Yaml.js"
  * spacing and every other key survive byte for byte. No `null` is ever written.
  */
 
-/** How the list changes: one entry added (absorbing some), or the whole list replaced. */
+/** How the list changes: entries added (absorbing some items), or the whole list replaced. */
 export type ListEdit =
   | {
     readonly _tag: "Add"
-    readonly entry: ExclusionEntry
-    /** Indices of the items the entry replaces (ascending); empty appends it. */
+    readonly entries: ReadonlyArray<ExclusionEntry>
+    /** Indices of the items the entries replace (ascending); empty appends them. */
     readonly absorbed: ReadonlyArray<number>
   }
   | { readonly _tag: "Replace"; readonly entries: ReadonlyArray<ExclusionEntry> }
@@ -53,10 +53,9 @@ const withNewline = (text: string) => text === "" || text.endsWith("\n") ? text 
 
 const entriesAfter = (edit: ListEdit, existing: ReadonlyArray<string>): ReadonlyArray<string> => {
   if (edit._tag === "Replace") return edit.entries.map(flowItem)
-  const kept = existing.flatMap((item, i) =>
-    edit.absorbed.includes(i) ? (i === edit.absorbed[0] ? [flowItem(edit.entry)] : []) : [item]
-  )
-  return edit.absorbed.length === 0 ? [...kept, flowItem(edit.entry)] : kept
+  const added = edit.entries.map(flowItem)
+  const kept = existing.flatMap((item, i) => edit.absorbed.includes(i) ? (i === edit.absorbed[0] ? added : []) : [item])
+  return edit.absorbed.length === 0 ? [...kept, ...added] : kept
 }
 
 /** Applies `edit` to the `excluded_ports` list of `text` (which must parse); a missing list is created. */
@@ -64,8 +63,7 @@ export const editExcludedPorts = (text: string, edit: ListEdit): Either.Either<s
   const parsed = parseYaml(text)
   if (Either.isLeft(parsed)) return Either.left(parsed.left.join("; "))
   const root = parsed.right.document.contents
-  const fresh = (indent: string) =>
-    (edit._tag === "Replace" ? edit.entries : [edit.entry]).map((e) => blockItem(e, indent)).join("")
+  const fresh = (indent: string) => edit.entries.map((e) => blockItem(e, indent)).join("")
   if (root === null) return Either.right(`${withNewline(text)}excluded_ports:\n${fresh("  ")}`)
   if (!isMap(root)) return Either.left("the configuration is not a mapping")
   const pair = root.items.find((p) => isScalar(p.key) && p.key.value === "excluded_ports")
@@ -102,7 +100,7 @@ export const editExcludedPorts = (text: string, edit: ListEdit): Either.Either<s
     edit.absorbed.flatMap((index, n) => {
       const span = spans[index]
       if (span === undefined) return []
-      return [{ from: span.from, to: span.to, insert: n === 0 ? blockItem(edit.entry, indent) : "" }]
+      return [{ from: span.from, to: span.to, insert: n === 0 ? fresh(indent) : "" }]
     })
   ))
 }

@@ -71,7 +71,7 @@ export const exclude = define({
       if (!o.globals.quiet) yield* output.out(`Exclusion already exists in ${file}`)
       return
     }
-    yield* ExclusionFile.rewrite(file, text, { _tag: "Add", entry: addition.entry, absorbed: addition.absorbed }).pipe(
+    yield* ExclusionFile.rewrite(file, text, { _tag: "Add", entries: [addition.entry], absorbed: addition.absorbed }).pipe(
       Effect.catchTag("IoError", (e) => Effect.fail(toCliIo(e)))
     )
     if (!o.globals.quiet) yield* output.out(`Added exclusion to ${file}`)

@@ -1,0 +1,82 @@
+import { Effect, Option } from "effect"
+import type { Port } from "../domain/Port.js"
+import type { PortRange } from "../domain/PortRange.js"
+import { ports } from "../domain/PortRange.js"
+import type { PortOccupancy } from "../probe/Occupancy.js"
+import { describeFailure, Occupancy } from "../probe/Occupancy.js"
+import type { Owner } from "../probe/Owners.js"
+import * as Owners from "../probe/Owners.js"
+import type { OccupancyPolicy, Probe } from "../probe/Policy.js"
+import { describe, probes } from "../probe/Policy.js"
+
+/** One scan result: a probe that found its port in use, or that failed (D3). */
+export interface ScanRow {
+  readonly port: Port
+  readonly kind: "occupied" | "possibly occupied"
+  readonly reserved: boolean
+  readonly probe: Probe
+  readonly owner: Owner
+}
+
+export interface ScanResult {
+  /** Ordered by port, then probe order (semantics.md §6.2). */
+  readonly rows: ReadonlyArray<ScanRow>
+  /** Ports some probe found in use that no reservation holds, ascending. */
+  readonly unreservedOccupied: ReadonlyArray<Port>
+  /** Ports with failed probes, and the first failure for the warning. */
+  readonly failedPorts: number
+  readonly firstFailure: Option.Option<string>
+}
+
+/** Ports are probed this many at a time; one port's probes never collide (Occupancy.ts). */
+const CONCURRENCY = 32
+
+/**
+ * Probes every port of `range` (`trop scan`), then looks up the owners of what is in
+ * use. `progress` hears about each finished port. A read: no transaction.
+ */
+export const scan = (
+  range: PortRange,
+  policy: OccupancyPolicy,
+  reserved: ReadonlySet<number>,
+  progress: (done: number, total: number) => Effect.Effect<void> = () => Effect.void
+): Effect.Effect<ScanResult, never, Occupancy> =>
+  Effect.gen(function*() {
+    const occupancy = yield* Occupancy
+    const all = [...ports(range)]
+    let done = 0
+    const results: ReadonlyArray<PortOccupancy> = yield* Effect.forEach(
+      all,
+      (port) => Effect.tap(occupancy.check(port, policy), () => progress(++done, all.length)),
+      { concurrency: CONCURRENCY }
+    )
+    const inUse = results.flatMap((r) => r.inUse.map((probe) => ({ probe, port: r.port })))
+    const owners = yield* Owners.lookup(inUse)
+    const ownerOf = new Map(inUse.map(({ port, probe }, i) => [`${port}/${describe(probe)}`, owners[i] ?? Owners.UNKNOWN]))
+    const order = probes(policy).map(describe)
+    const rows: Array<ScanRow> = results.flatMap((result) => {
+      const port = result.port as Port
+      const found = [
+        ...result.inUse.map((probe) => ({ probe, kind: "occupied" as const })),
+        ...result.failures.map((f) => ({ probe: f.probe, kind: "possibly occupied" as const }))
+      ].sort((a, b) => order.indexOf(describe(a.probe)) - order.indexOf(describe(b.probe)))
+      return found.map(({ kind, probe }) => ({
+        port,
+        kind,
+        reserved: reserved.has(port),
+        probe,
+        owner: ownerOf.get(`${port}/${describe(probe)}`) ?? Owners.UNKNOWN
+      }))
+    })
+    const firstFailed = results.find((r) => r.failures.length > 0)
+    return {
+      rows,
+      unreservedOccupied: results.filter((r) => r.inUse.length > 0 && !reserved.has(r.port)).map((r) => r.port as Port),
+      failedPorts: results.filter((r) => r.failures.length > 0).length,
+      firstFailure: Option.fromNullable(firstFailed).pipe(
+        Option.flatMap((r) =>
+          Option.map(Option.fromNullable(r.failures[0]), (f) => `port ${r.port}: ${describeFailure(r.port, f)}`)
+        )
+      )
+    }
+  })
