@@ -58,8 +58,16 @@ const entriesAfter = (edit: ListEdit, existing: ReadonlyArray<string>): Readonly
   return edit.absorbed.length === 0 ? [...kept, ...added] : kept
 }
 
-/** Applies `edit` to the `excluded_ports` list of `text` (which must parse); a missing list is created. */
+/**
+ * Applies `edit` to the `excluded_ports` list of `text` (which must parse); a missing list
+ * is created. New lines follow the file's line endings.
+ */
 export const editExcludedPorts = (text: string, edit: ListEdit): Either.Either<string, string> => {
+  const eol = text.includes("\r\n") ? "\r\n" : "\n"
+  return Either.map(editLf(text, edit), (edited) => eol === "\n" ? edited : edited.replace(/\r?\n/g, eol))
+}
+
+const editLf = (text: string, edit: ListEdit): Either.Either<string, string> => {
   const parsed = parseYaml(text)
   if (Either.isLeft(parsed)) return Either.left(parsed.left.join("; "))
   const root = parsed.right.document.contents
@@ -67,6 +75,12 @@ export const editExcludedPorts = (text: string, edit: ListEdit): Either.Either<s
   if (root === null) return Either.right(`${withNewline(text)}excluded_ports:\n${fresh("  ")}`)
   if (!isMap(root)) return Either.left("the configuration is not a mapping")
   const pair = root.items.find((p) => isScalar(p.key) && p.key.value === "excluded_ports")
+  if (pair === undefined && root.flow) {
+    // `{project: web}`: the new key goes inside the braces, in flow style.
+    const close = range(root)[1] - 1
+    const list = `excluded_ports: [${edit.entries.map(flowItem).join(", ")}]`
+    return Either.right(apply(text, [{ from: close, to: close, insert: root.items.length === 0 ? list : `, ${list}` }]))
+  }
   if (pair === undefined) return Either.right(`${withNewline(text)}excluded_ports:\n${fresh("  ")}`)
   const value = pair.value
   const key = pair.key

@@ -40,14 +40,20 @@ export const validEntries = (items: ReadonlyArray<ExclusionItem>): ReadonlyArray
     })
   )
 
-/** Writes through a temporary file in the same directory, so readers never see half a file. */
+/**
+ * Writes through a temporary file beside the real target, so readers never see half a
+ * file; a symlinked configuration stays a symlink and the file keeps its permissions.
+ */
 export const writeAtomically = (path: string, text: string): Effect.Effect<void, IoError> =>
   Effect.try({
     try: () => {
-      const temporary = nodePath.join(nodePath.dirname(path), `.${nodePath.basename(path)}.${process.pid}.tmp`)
+      const target = fs.existsSync(path) ? fs.realpathSync(path) : path
+      const mode = fs.statSync(target, { throwIfNoEntry: false })?.mode
+      const temporary = nodePath.join(nodePath.dirname(target), `.${nodePath.basename(target)}.${process.pid}.tmp`)
       try {
-        fs.writeFileSync(temporary, text)
-        fs.renameSync(temporary, path)
+        fs.writeFileSync(temporary, text, mode === undefined ? {} : { mode: mode & 0o7777 })
+        if (mode !== undefined) fs.chmodSync(temporary, mode & 0o7777)
+        fs.renameSync(temporary, target)
       } finally {
         fs.rmSync(temporary, { force: true })
       }

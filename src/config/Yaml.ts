@@ -74,7 +74,14 @@ const fieldsAt = (parent: ReadonlyArray<PropertyKey>): ReadonlyArray<string> =>
     ? FIELDS.service ?? []
     : FIELDS[parent.join(".")] ?? []
 
-const describeIssue = (issue: ParseResult.ArrayFormatterIssue): string => {
+/** The value at `path` of the decoded input, for type messages. */
+const valueAt = (value: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
+  path.reduce<unknown>(
+    (v, key) => v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[key] : undefined,
+    value
+  )
+
+const describeIssue = (issue: ParseResult.ArrayFormatterIssue, input: unknown): string => {
   const key = String(issue.path[issue.path.length - 1])
   switch (issue._tag) {
     case "Unexpected":
@@ -83,6 +90,15 @@ const describeIssue = (issue: ParseResult.ArrayFormatterIssue): string => {
       }`
     case "Missing":
       return `missing field \`${key}\``
+    case "Type":
+      // Mappings and lists come with the schema's own wording; say it the way trop does.
+      if (issue.message.startsWith("Expected {")) {
+        return `invalid type: ${describeValue(valueAt(input, issue.path))}, expected a mapping`
+      }
+      if (issue.message.startsWith("Expected ReadonlyArray")) {
+        return `invalid type: ${describeValue(valueAt(input, issue.path))}, expected a sequence`
+      }
+      return issue.message
     default:
       return issue.message
   }
@@ -129,7 +145,8 @@ export const decodeConfig = (
     return Either.left([`invalid type: ${describeValue(value)}, expected a mapping of configuration keys`])
   }
   const clearsReservations = "reservations" in value && value.reservations === null
-  return Schema.decodeUnknownEither(ConfigFile)(normalize(value), {
+  const input = normalize(value)
+  return Schema.decodeUnknownEither(ConfigFile)(input, {
     onExcessProperty: "error",
     errors: options.all ? "all" : "first"
   }).pipe(
@@ -137,7 +154,7 @@ export const decodeConfig = (
       ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
         const parent = issue._tag === "Unexpected" || issue._tag === "Missing" ? issue.path.slice(0, -1) : issue.path
         const prefix = parent.length > 0 ? `${parent.map(String).join(".")}: ` : ""
-        return `${prefix}${describeIssue(issue)}${position(parsed.lineCounter, nodeOffset(parsed, issue.path, issue._tag === "Unexpected"))}`
+        return `${prefix}${describeIssue(issue, input)}${position(parsed.lineCounter, nodeOffset(parsed, issue.path, issue._tag === "Unexpected"))}`
       })
     ),
     Either.map((config) => ({ config, clearsReservations }))
