@@ -20,7 +20,7 @@ export type OwnerStatus = "available" | "partial" | "unavailable"
 export const UNKNOWN: Owner = { pid: Option.none(), name: Option.none(), user: Option.none() }
 
 export const status = (o: Owner): OwnerStatus => {
-  const known = [o.pid, o.name, o.user].filter(Option.isSome).length
+  const known = [Option.isSome(o.pid), Option.isSome(o.name), Option.isSome(o.user)].filter(Boolean).length
   return known === 3 ? "available" : known === 0 ? "unavailable" : "partial"
 }
 
