@@ -25,12 +25,14 @@ import { reserveGroup } from "./commands/ReserveGroup.js"
 import { validate } from "./commands/Validate.js"
 import { assertDataDir } from "./commands/AssertDataDir.js"
 import { autoclean } from "./commands/Autoclean.js"
+import { makeCompletions } from "./commands/Completions.js"
 import { portInfo } from "./commands/PortInfo.js"
 import { scan } from "./commands/Scan.js"
 import { expire } from "./commands/Expire.js"
 import { listProjects } from "./commands/ListProjects.js"
 import { migrate } from "./commands/Migrate.js"
 import { prune } from "./commands/Prune.js"
+import type { CommandSpec } from "./Definition.js"
 import { UsageError } from "./Errors.js"
 import type { Failure } from "./Exit.js"
 import { DEFECT_EXIT_CODE, exitCode, render } from "./Exit.js"
@@ -63,11 +65,12 @@ const commands = [
   compactExclusions,
   init,
   listProjects,
-  migrate
+  migrate,
+  makeCompletions(() => specs)
 ] as const
 
-/** What help and the pre-scan know about every subcommand. */
-export const specs = commands.map((c) => c.spec)
+/** What help, completions and the pre-scan know about every subcommand. */
+export const specs: ReadonlyArray<CommandSpec> = commands.map((c) => c.spec)
 
 const app = Command.run(root.pipe(Command.withSubcommands(Arr.map(commands, (c) => c.command))), {
   name: "trop",
