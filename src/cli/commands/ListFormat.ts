@@ -15,8 +15,18 @@ const shorten = (path: string, rawHome: string | undefined): string => {
 }
 
 /** Quotes a delimited field only when it must (cli.md §9.3). */
-export const quoteField = (field: string, delimiter: string): string =>
+const quoteField = (field: string, delimiter: string): string =>
   field.includes(delimiter) || /["\r\n]/.test(field) ? `"${field.replaceAll("\"", "\"\"")}"` : field
+
+/** csv or tsv text with minimal quoting, `\n` line ends, no final newline (`list`, `scan`). */
+export const delimited = (
+  format: "csv" | "tsv",
+  header: ReadonlyArray<string>,
+  rows: ReadonlyArray<ReadonlyArray<string>>
+): string => {
+  const delimiter = format === "csv" ? "," : "\t"
+  return [header, ...rows].map((fields) => fields.map((f) => quoteField(f, delimiter)).join(delimiter)).join("\n")
+}
 
 /** The `list` output in one of its formats, without the final newline. */
 export const formatList = (
@@ -56,23 +66,19 @@ export const formatList = (
         2
       )
     case "csv":
-    case "tsv": {
-      const delimiter = format === "csv" ? "," : "\t"
-      const line = (fields: ReadonlyArray<string>) => fields.map((f) => quoteField(f, delimiter)).join(delimiter)
-      return [
-        line(["port", "path", "tag", "project", "task", "created_at", "last_used_at"]),
-        ...rows.map((r) =>
-          line([
-            String(r.port),
-            r.key.path,
-            text(r.key.tag),
-            text(r.project),
-            text(r.task),
-            formatTimestamp(r.createdAt),
-            formatTimestamp(r.lastUsedAt)
-          ])
-        )
-      ].join("\n")
-    }
+    case "tsv":
+      return delimited(
+        format,
+        ["port", "path", "tag", "project", "task", "created_at", "last_used_at"],
+        rows.map((r) => [
+          String(r.port),
+          r.key.path,
+          text(r.key.tag),
+          text(r.project),
+          text(r.task),
+          formatTimestamp(r.createdAt),
+          formatTimestamp(r.lastUsedAt)
+        ])
+      )
   }
 }

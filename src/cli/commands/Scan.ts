@@ -14,7 +14,7 @@ import { CliIoError } from "../Errors.js"
 import { choice, flag, unsigned } from "../Opt.js"
 import { Output } from "../Output.js"
 import * as Session from "../Session.js"
-import { quoteField } from "./ListFormat.js"
+import { delimited } from "./ListFormat.js"
 
 const WIDTHS = [6, 20, 9, 9, 7, 10, 15, 12, 16, 16] as const
 const HEADERS = ["Port", "Status", "Reserved", "Protocol", "Family", "Scope", "Address", "Process ID", "Process", "User", "Owner Status"]
@@ -78,11 +78,8 @@ export const formatScan = (rows: ReadonlyArray<ScanRow>, format: "table" | "json
         2
       )
     case "csv":
-    case "tsv": {
-      const delimiter = format === "csv" ? "," : "\t"
-      const line = (values: ReadonlyArray<string>) => values.map((v) => quoteField(v, delimiter)).join(delimiter)
-      return [line(FIELDS), ...rows.map((r) => line(cells(r)))].join("\n")
-    }
+    case "tsv":
+      return delimited(format, FIELDS, rows.map(cells))
   }
 }
 
