@@ -15,7 +15,7 @@ import { canonicalize } from "../paths/Canonical.js"
 import type { PathContext } from "../paths/Normalize.js"
 import { normalize } from "../paths/Normalize.js"
 import * as Database from "../store/Database.js"
-import { classify } from "../store/SqliteErrors.js"
+import { classify, commandOperation } from "../store/SqliteErrors.js"
 import { CliIoError, UsageError } from "./Errors.js"
 import type { GlobalValues } from "./Globals.js"
 import { usageLine } from "./Help.js"
@@ -120,7 +120,7 @@ export const withDatabase = (
     Effect.zipRight(program),
     Effect.mapError((e) =>
       isSqlError(e)
-        ? classify(e, { operation: `executing the ${command} command`, timeoutSeconds: settings.busyTimeoutSeconds })
+        ? classify(e, { operation: commandOperation(e, command), timeoutSeconds: settings.busyTimeoutSeconds })
         : e
     ),
     Effect.provide(Database.layer({

@@ -48,9 +48,16 @@ const commonDirectory = (gitDir: string): string => {
   return common === undefined || common === "" ? gitDir : nodePath.resolve(gitDir, common)
 }
 
-/** `refs/heads/feature/x` → `feature/x`; detached or other refs → none. */
+const utf8 = new TextDecoder("utf-8", { fatal: true })
+
+/** `refs/heads/feature/x` → `feature/x`; detached, other refs or a non-UTF-8 name → none. */
 const branch = (gitDir: string): string | undefined => {
-  const head = readText(nodePath.join(gitDir, "HEAD"))?.trim()
+  let head: string | undefined
+  try {
+    head = utf8.decode(fs.readFileSync(nodePath.join(gitDir, "HEAD"))).trim()
+  } catch {
+    return undefined
+  }
   const match = head === undefined ? null : /^ref:\s*refs\/heads\/(.+)$/.exec(head)
   return match?.[1]
 }

@@ -201,13 +201,15 @@ export const rolledBack = <A, E, R>(
  * busy timeout only — no WAL switch, no initialization, no migration, no writes. When no
  * `-wal` file exists the handle is read-write but never writes, because a read-only
  * handle would leave empty `-wal`/`-shm` files behind; SQLite removes the ones a
- * read-write handle makes when it closes. With a `-wal` file present it is read-only.
+ * read-write handle makes when it closes. With a `-wal` or `-journal` file present it is
+ * read-only, so nothing (not even a hot journal) is replayed into the file.
  */
 export const validateFile = (file: string, busyTimeoutSeconds: number): Effect.Effect<void, OpenError> =>
   Effect.gen(function*() {
     const client = yield* SqliteClient.make({
       filename: file,
-      readonly: fs.existsSync(`${file}-wal`),
+      // A hot rollback journal must not be rolled back by us either.
+      readonly: fs.existsSync(`${file}-wal`) || fs.existsSync(`${file}-journal`),
       disableWAL: true
     }).pipe(
       Effect.catchAllDefect((defect) =>

@@ -13,6 +13,7 @@ import { RECOVERY } from "./Corruption.js"
 
 /** A raw `reservations` row with the storage class of every column (semantics.md §13.8). */
 interface StoredRow {
+  readonly row_id: number
   readonly path: unknown
   readonly path_type: string
   readonly tag: unknown
@@ -34,7 +35,9 @@ const storedTag = (key: ReservationKey): string => Option.getOrElse(key.tag, () 
 
 /** How a stored key value appears in diagnostics: escaped text, never a blob's content. */
 const keyText = (value: unknown, type: string, untagged = false): string =>
-  type !== "text" || typeof value !== "string"
+  value instanceof InvalidUtf8
+    ? "<invalid UTF-8>"
+    : type !== "text" || typeof value !== "string"
     ? `<${type.toUpperCase()}>`
     : untagged && value === ""
     ? "<untagged>"
@@ -53,8 +56,13 @@ const isAbsolutePath = Schema.is(AbsolutePath)
 const isTag = Schema.is(Tag)
 const isUnixSeconds = Schema.is(UnixSeconds)
 
+/** Stands in for TEXT whose bytes are not UTF-8 (better-sqlite3 would decode it lossily). */
+class InvalidUtf8 {}
+
 const text = (value: unknown, type: string): Check<string> =>
-  type === "text" && typeof value === "string"
+  value instanceof InvalidUtf8
+    ? Either.left("stored TEXT is not valid UTF-8")
+    : type === "text" && typeof value === "string"
     ? Either.right(value)
     : Either.left(`expected TEXT, found ${type.toUpperCase()}`)
 
@@ -121,14 +129,40 @@ const decode = (row: StoredRow): Either.Either<Reservation, DatabaseCorruption> 
     Either.mapLeft(([field, reason]) => corruption(row, field, reason))
   )
 
+const TEXT_COLUMNS = ["path", "tag", "project", "task"] as const
+
+/**
+ * Marks TEXT columns whose stored bytes are not valid UTF-8. Only rows whose decoded text
+ * holds U+FFFD (what invalid bytes decode to) are re-read as bytes, so this costs nothing
+ * on healthy databases.
+ */
+const markInvalidUtf8 = (sql: SqlClient.SqlClient, row: StoredRow): Effect.Effect<StoredRow, SqlError> => {
+  const suspect = TEXT_COLUMNS.filter((c) => typeof row[c] === "string" && (row[c] as string).includes("\uFFFD"))
+  if (suspect.length === 0) return Effect.succeed(row)
+  return sql<Record<string, unknown>>`SELECT CAST(path AS BLOB) AS path, CAST(tag AS BLOB) AS tag,
+    CAST(project AS BLOB) AS project, CAST(task AS BLOB) AS task FROM reservations WHERE rowid = ${row.row_id}`.pipe(
+    Effect.map(([raw]) => {
+      const marked: Record<string, unknown> = { ...row }
+      for (const column of suspect) {
+        const bytes = raw?.[column]
+        if (Buffer.isBuffer(bytes) && !bytes.equals(Buffer.from(row[column] as string, "utf8"))) {
+          marked[column] = new InvalidUtf8()
+        }
+      }
+      return marked as unknown as StoredRow
+    })
+  )
+}
+
 const decodeAll = (rows: ReadonlyArray<StoredRow>) =>
-  Effect.forEach(rows, (row) => decode(row))
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.forEach(rows, (row) => Effect.flatMap(markInvalidUtf8(sql, row), (checked) => decode(checked))))
 
 /** Errors every reservation query can fail with. */
 export type StoreError = SqlError | DatabaseCorruption
 
 const selectRows = (sql: SqlClient.SqlClient) =>
-  sql`SELECT path, typeof(path) AS path_type, tag, typeof(tag) AS tag_type,
+  sql`SELECT rowid AS row_id, path, typeof(path) AS path_type, tag, typeof(tag) AS tag_type,
     port, typeof(port) AS port_type, project, typeof(project) AS project_type,
     task, typeof(task) AS task_type, created_at, typeof(created_at) AS created_at_type,
     last_used_at, typeof(last_used_at) AS last_used_at_type FROM reservations`

@@ -30,21 +30,19 @@ export const physicalCorruption = (error: SqlError): DatabaseCorruption | undefi
   return new DatabaseCorruption({ details: `SQLite reported physical database corruption: ${reason}. ${RECOVERY}` })
 }
 
+/** The operation a command's lock timeout names: its BEGIN IMMEDIATE, or the command as a whole. */
+export const commandOperation = (error: SqlError, command: string): string =>
+  error.message === BEGIN_IMMEDIATE_FAILED ? "starting an immediate database transaction" : `executing the ${command} command`
+
 /**
  * Turns an SqlError into trop's typed error: a busy/locked error becomes `DatabaseBusy`
- * naming the operation that waited (BEGIN IMMEDIATE names itself), anything else
- * `DatabaseError`.
+ * naming the operation that waited, anything else `DatabaseError`.
  */
 export const classify = (
   error: SqlError,
   context: { readonly operation: string; readonly timeoutSeconds: number }
 ): DatabaseBusy | DatabaseError => {
-  if (isBusy(error)) {
-    const operation = error.message === BEGIN_IMMEDIATE_FAILED
-      ? "starting an immediate database transaction"
-      : context.operation
-    return new DatabaseBusy({ operation, timeoutSeconds: context.timeoutSeconds })
-  }
+  if (isBusy(error)) return new DatabaseBusy({ operation: context.operation, timeoutSeconds: context.timeoutSeconds })
   const cause = error.cause
   return new DatabaseError({ reason: cause instanceof Error ? cause.message : error.message })
 }

@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { DatabaseCorruption, MigrationRequired, UnsupportedSchemaVersion } from "../domain/Errors.js"
 import { RECOVERY } from "./Corruption.js"
 import * as Reservations from "./Reservations.js"
-import { readSchemaVersion } from "./SchemaVersion.js"
+import { isUtf8Text, readSchemaVersion } from "./SchemaVersion.js"
 import * as SchemaV2 from "./SchemaV2.js"
 
 /**
@@ -81,7 +81,13 @@ export const validate = Effect.gen(function*() {
   if (!metadataColumns.includes("key") || !metadataColumns.includes("value")) {
     return yield* corrupt("schema metadata cannot be read because its key/value columns are missing")
   }
-  // 2. the version: exactly one TEXT row that parses as an i32.
+  // 2. the version: exactly one TEXT row that parses as an i32 (no row is not "version 0" here).
+  const [versionRows] = yield* sql<{ readonly n: number }>`SELECT count(*) AS n FROM metadata WHERE key = 'schema_version'`
+  if (versionRows?.n !== 1) {
+    return yield* new DatabaseCorruption({
+      details: `table=metadata, field=value, key="schema_version": exactly one schema_version row is required. ${RECOVERY}`
+    })
+  }
   const version = yield* readSchemaVersion(sql)
   if (version > SchemaV2.VERSION) return yield* new UnsupportedSchemaVersion({ expected: SchemaV2.VERSION, found: version })
   if (version < SchemaV2.VERSION) {
@@ -106,10 +112,22 @@ export const validate = Effect.gen(function*() {
     }
   }
   // 4. metadata rows are text; exactly one version row (checked above).
-  const badMetadata = yield* sql<{ readonly n: number }>`
-    SELECT count(*) AS n FROM metadata WHERE typeof(key) != 'text' OR typeof(value) != 'text'`
-  if ((badMetadata[0]?.n ?? 0) > 0) {
-    return yield* corrupt("table=metadata, field=value: every metadata key and value must be UTF-8 TEXT")
+  const metadata = yield* sql<{
+    readonly key: unknown
+    readonly value: unknown
+    readonly key_type: string
+    readonly value_type: string
+    readonly raw_key: unknown
+    readonly raw_value: unknown
+  }>`SELECT key, value, typeof(key) AS key_type, typeof(value) AS value_type,
+    CAST(key AS BLOB) AS raw_key, CAST(value AS BLOB) AS raw_value FROM metadata`
+  for (const row of metadata) {
+    const field = row.key_type !== "text" || typeof row.key !== "string" || !isUtf8Text(row.key, row.raw_key)
+      ? "key"
+      : row.value_type !== "text" || typeof row.value !== "string" || !isUtf8Text(row.value, row.raw_value)
+      ? "value"
+      : undefined
+    if (field !== undefined) return yield* corrupt(`table=metadata, field=${field}: every metadata key and value must be UTF-8 TEXT`)
   }
   // 5. every reservation decodes (fail-closed).
   yield* Reservations.all

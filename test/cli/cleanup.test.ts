@@ -7,6 +7,7 @@ import {
   dbFile,
   expectError,
   expectOk,
+  expectUsageError,
   exists,
   listJson,
   makeSandbox,
@@ -78,10 +79,11 @@ describe("prune: classification of stored paths (semantics §9.1)", () => {
     const toDir = at("f-link-to-dir")
     fs.symlinkSync(live, toDir)
     const tooLong = at("g-" + "x".repeat(300)) // ENAMETOOLONG: invalid on this host
-    return { live, gone, dangling, file: at("d-file"), toFile, notDir, toDir, tooLong }
+    const nul = at("h-nul\u0000byte") // rejected by the platform outright: invalid on this host
+    return { live, gone, dangling, file: at("d-file"), toFile, notDir, toDir, tooLong, nul }
   }
 
-  it("prunes deleted dirs, dangling symlinks, files, symlinks to files, ENOTDIR and over-long paths; keeps directories and symlinks to them", () => {
+  it("prunes deleted dirs, dangling symlinks, files, symlinks to files, ENOTDIR, over-long and NUL paths; keeps directories and symlinks to them", () => {
     const l = layout()
     seed(sb, [
       row(l.live, MIN),
@@ -93,9 +95,10 @@ describe("prune: classification of stored paths (semantics §9.1)", () => {
       row(l.notDir, MIN + 6),
       row(l.toFile, MIN + 7),
       row(l.toDir, MIN + 8),
-      row(l.tooLong, MIN + 9)
+      row(l.tooLong, MIN + 9),
+      row(l.nul, MIN + 10)
     ])
-    expectOk(sb.run(["prune"]), "", "Removed 7 reservation(s) for non-existent paths\n")
+    expectOk(sb.run(["prune"]), "", "Removed 8 reservation(s) for non-existent paths\n")
     expect(paths()).toEqual([l.live, `${l.live}:web`, l.toDir])
     // Nothing left to prune: a second run reports 0.
     expectOk(sb.run(["prune"]), "", "Removed 0 reservation(s) for non-existent paths\n")
@@ -203,13 +206,19 @@ describe("prune: classification of stored paths (semantics §9.1)", () => {
   it("--dry-run deletes nothing and, without a database, creates nothing", () => {
     const gone = at("gone")
     const missingDataDir = path.join(sb.root, "no-data")
-    const r = sb.run(["--data-dir", missingDataDir, "prune", "--dry-run"])
+    const r = sb.run(["prune", "--data-dir", missingDataDir, "--dry-run"])
     expectOk(r, "", "[DRY RUN] Scanning for reservations with non-existent paths...\n[DRY RUN] Would remove 0 reservation(s) for non-existent paths\n")
     expect(exists(missingDataDir)).toBe(false)
     for (const command of ["expire", "autoclean"]) {
-      expect(sb.run(["--data-dir", missingDataDir, command, "--dry-run"]).code).toBe(0)
+      expect(sb.run([command, "--data-dir", missingDataDir, "--dry-run"]).code).toBe(0)
       expect(exists(missingDataDir)).toBe(false)
     }
+    // With auto-init disabled a dry run fails exactly like the real run (cli.md §6).
+    for (const command of ["prune", "expire", "autoclean"]) {
+      const failed = sb.run([command, "--data-dir", missingDataDir, "--dry-run", "--disable-autoinit", "--quiet"])
+      expectError(failed, 3, "Data directory not found (use --data-dir or enable auto-init)")
+    }
+    expect(exists(missingDataDir)).toBe(false)
 
     seed(sb, [row(gone, MIN), row(gone, MIN + 1, { tag: "t" })])
     expectOk(sb.run(["prune", "--dry-run"]), "", "[DRY RUN] Scanning for reservations with non-existent paths...\n[DRY RUN] Would remove 2 reservation(s) for non-existent paths\n")
@@ -359,8 +368,6 @@ describe("expire (cli.md §9.7, semantics §9.2)", () => {
     expectOk(sb.run(["expire", "--dry-run"], { env: { TROP_EXPIRE_AFTER_DAYS: "20" } }), "", dry(20, 3))
     expectOk(sb.run(["expire", "--dry-run", "--days", "5"], { env: { TROP_EXPIRE_AFTER_DAYS: "20" } }), "", dry(5, 5))
     expectOk(sb.run(["expire", "--dry-run", "--days=44"], { env: { TROP_EXPIRE_AFTER_DAYS: "20" } }), "", dry(44, 1))
-    // autoclean honours the same chain (the directories do not exist, so everything is pruned
-    // first; count the expiry part through a live directory instead).
     expect(paths()).toHaveLength(5)
     // Live run with the env threshold deletes exactly the three older rows.
     expectOk(sb.run(["expire"], { env: { TROP_EXPIRE_AFTER_DAYS: "20" } }), "", "Expired 3 reservation(s) older than 20 days\n")
@@ -380,6 +387,25 @@ describe("expire (cli.md §9.7, semantics §9.2)", () => {
       "Configuration error: validation error for 'cleanup.expire_after_days (TROP_EXPIRE_AFTER_DAYS)': Must be > 0"
     )
     expect(paths()).toHaveLength(6)
+  })
+
+  it("--days must be a u32 (usage error, exit 4); a bad TROP_EXPIRE_AFTER_DAYS is exit 7", () => {
+    for (const bad of ["-1", "abc", "4294967296"]) expectUsageError(sb.run(["expire", `--days=${bad}`]), "--days")
+    expectUsageError(sb.run(["autoclean", "--days=1.5"]), "--days")
+    expectUsageError(sb.run(["prune", "--days", "3"]), "--days")
+    expectError(
+      sb.run(["expire"], { env: { TROP_EXPIRE_AFTER_DAYS: "abc" } }),
+      7,
+      "Configuration error: validation error for 'TROP_EXPIRE_AFTER_DAYS': Must be a positive integer"
+    )
+    // A leading '+' is tolerated; the largest u32 is accepted.
+    expectOk(sb.run(["expire", "--dry-run", "--days", "+3"]), "", "[DRY RUN] Scanning for reservations unused for 3 days...\n[DRY RUN] Would expire 0 reservation(s) older than 3 days\n")
+    expectOk(
+      sb.run(["expire", "--dry-run", "--days", "4294967295"]),
+      "",
+      "[DRY RUN] Scanning for reservations unused for 4294967295 days...\n[DRY RUN] Would expire 0 reservation(s) older than 4294967295 days\n"
+    )
+    expect(exists(sb.dataDir)).toBe(false)
   })
 
   it("the threshold applies to last_used_at only, with one 'now' for the whole run", () => {

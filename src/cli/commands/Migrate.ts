@@ -22,15 +22,18 @@ export const migrate = define({
     const dataDir = yield* Session.dataDirectory(o.globals)
     const cwd = yield* Session.workingDirectory
     const { settings } = yield* Session.configuration(o.globals, Session.discover(cwd, dataDir))
-    const from = yield* Session.explicitPath(o.from)
-    const to = yield* Session.explicitPath(o.to)
-    const request = { from, to, recursive: o.recursive, force: o.force }
-    // Planned inside the transaction that executes it (D7); a dry run rolls back.
-    const program = o.dryRun ? Migrate.plan(request) : Effect.tap(Migrate.plan(request), Migrate.execute)
-    const plan = yield* program.pipe(
-      Session.transaction(o.dryRun),
-      Session.withDatabase("migrate", settings, dataDir, { dryRun: o.dryRun })
-    )
+    // The database opens first, then the paths resolve (cli.md §9.21); planned inside the
+    // transaction that executes it (D7), and a dry run rolls back.
+    const { from, plan, to } = yield* Effect.gen(function*() {
+      const from = yield* Session.explicitPath(o.from)
+      const to = yield* Session.explicitPath(o.to)
+      const request = { from, to, recursive: o.recursive, force: o.force }
+      const plan = yield* Migrate.plan(request).pipe(
+        Effect.tap((p) => o.dryRun ? Effect.void : Migrate.execute(p)),
+        Session.transaction(o.dryRun)
+      )
+      return { from, plan, to }
+    }).pipe(Session.withDatabase("migrate", settings, dataDir, { dryRun: o.dryRun }))
     if (o.globals.quiet) {
       if (!o.dryRun) yield* output.out(to)
       return
