@@ -109,6 +109,13 @@ const describeIssue = (issue: ParseResult.ArrayFormatterIssue, input: unknown): 
  * away (a service written `web:` is a service with no settings); integers become numbers
  * and floats `YamlFloat`s, which no integer field accepts.
  */
+/**
+ * A service may be called `__proto__`; decoding builds plain objects, where that key would
+ * set the prototype instead of adding a service, so it travels under a stand-in.
+ */
+const PROTO = "__proto__"
+const PROTO_STANDIN = "\u0000__proto__"
+
 const normalize = (value: unknown, path: ReadonlyArray<string> = []): unknown => {
   if (typeof value === "bigint") return Number(value)
   if (typeof value === "number") return new YamlFloat(value)
@@ -118,8 +125,16 @@ const normalize = (value: unknown, path: ReadonlyArray<string> = []): unknown =>
   return Object.fromEntries(
     Object.entries(value)
       .filter(([, v]) => v !== null || inServices)
-      .map(([k, v]) => [k, inServices && v === null ? {} : normalize(v, [...path, k])])
+      .map(([k, v]) => [inServices && k === PROTO ? PROTO_STANDIN : k, inServices && v === null ? {} : normalize(v, [...path, k])])
   )
+}
+
+/** Puts a service decoded under the stand-in back under its real name, as an own key. */
+const withProtoService = (config: ConfigFile): ConfigFile => {
+  const services = config.reservations?.services
+  if (services === undefined || !(PROTO_STANDIN in services)) return config
+  const entries = Object.entries(services).map(([k, v]) => [k === PROTO_STANDIN ? PROTO : k, v] as const)
+  return { ...config, reservations: { ...config.reservations, services: Object.fromEntries(entries) } }
 }
 
 /** A decoded file; `reservations: null` is kept apart because it clears an inherited group. */
@@ -151,12 +166,13 @@ export const decodeConfig = (
     errors: options.all ? "all" : "first"
   }).pipe(
     Either.mapLeft((error) =>
-      ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
+      ParseResult.ArrayFormatter.formatErrorSync(error).map((formatted) => {
+        const issue = { ...formatted, path: formatted.path.map((p) => p === PROTO_STANDIN ? PROTO : p) }
         const parent = issue._tag === "Unexpected" || issue._tag === "Missing" ? issue.path.slice(0, -1) : issue.path
         const prefix = parent.length > 0 ? `${parent.map(String).join(".")}: ` : ""
         return `${prefix}${describeIssue(issue, input)}${position(parsed.lineCounter, nodeOffset(parsed, issue.path, issue._tag === "Unexpected"))}`
       })
     ),
-    Either.map((config) => ({ config, clearsReservations }))
+    Either.map((config) => ({ config: withProtoService(config), clearsReservations }))
   )
 }

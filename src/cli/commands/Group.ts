@@ -4,8 +4,7 @@ import * as nodePath from "node:path"
 import type { Effective } from "../../config/Load.js"
 import * as EnvName from "../../domain/EnvName.js"
 import { ValidationFailed } from "../../domain/Errors.js"
-import { Tag, taskFromInput } from "../../domain/Identifier.js"
-import type { Task } from "../../domain/Identifier.js"
+import { Tag, Task } from "../../domain/Identifier.js"
 import * as Port from "../../domain/Port.js"
 import type { GroupRequest } from "../../operations/Group.js"
 import * as Group from "../../operations/Group.js"
@@ -56,24 +55,32 @@ export type GroupSource =
   | { readonly _tag: "Named"; readonly typed: string }
   | { readonly _tag: "Discovered" }
 
-/** Pre-flight for `reserve-group <file>` (cli.md §9.4): it must exist and be a regular file. */
-export const checkNamedFile = (typed: string): Effect.Effect<void, InvalidArguments> => {
-  const stat = fs.statSync(typed, { throwIfNoEntry: false })
+/**
+ * Pre-flight for `reserve-group <file>` (cli.md §9.4): the (normalized) file must exist and
+ * be a regular file; messages show the path as typed.
+ */
+export const checkNamedFile = (typed: string, path: string): Effect.Effect<void, InvalidArguments> => {
+  let stat: fs.Stats | undefined
+  try {
+    stat = fs.statSync(path)
+  } catch {
+    stat = undefined
+  }
   if (stat === undefined) return Effect.fail(new InvalidArguments({ detail: `Configuration file not found: ${typed}` }))
   return stat.isFile() ? Effect.void : Effect.fail(new InvalidArguments({ detail: `Path is not a file: ${typed}` }))
 }
 
-/** `--task` of a group: trimmed and non-empty; blank is exit 6 (validated here, not by configuration). */
+/**
+ * `--task` of a group: trimmed and non-empty, blank is exit 6; no other rule (semantics.md
+ * §4.6, unlike `TROP_TASK`, which the configuration validates).
+ */
 const requestedTask = (option: Option.Option<string>, effective: Effective) =>
   Option.match(option, {
     onNone: () => Effect.succeed(effective.settings.task),
     onSome: (raw) =>
       raw.trim() === ""
         ? Effect.fail(new ValidationFailed({ field: "task", reason: "Cannot be empty or only whitespace" }))
-        : Either.match(taskFromInput(raw), {
-          onLeft: (reason) => Effect.fail(new ValidationFailed({ field: "task", reason })),
-          onRight: (task: Task) => Effect.succeedSome(task)
-        })
+        : Effect.succeedSome(Task.make(raw.trim()))
   })
 
 /**
@@ -87,11 +94,13 @@ export const runGroup = (o: GroupValues, source: GroupSource) =>
     const { env } = yield* Invocation
     const quiet = o.globals.quiet
     const dataDir = yield* Session.dataDirectory(o.globals)
-    if (source._tag === "Named") yield* checkNamedFile(source.typed)
+    const named = source._tag === "Named" ? Option.some(yield* Session.explicitPath(source.typed)) : Option.none()
+    if (source._tag === "Named" && Option.isSome(named)) yield* checkNamedFile(source.typed, named.value)
     const cwd = yield* Session.workingDirectory
-    const scope = source._tag === "Named"
-      ? { _tag: "Explicit" as const, file: yield* Session.explicitPath(source.typed), dataDir }
-      : Session.discover(cwd, dataDir)
+    const scope = Option.match(named, {
+      onNone: () => Session.discover(cwd, dataDir),
+      onSome: (file) => ({ _tag: "Explicit" as const, file, dataDir })
+    })
     const effective = yield* Session.configuration(o.globals, scope, {
       allowUnrelatedPath: o.allowUnrelatedPath,
       allowProjectChange: o.allowProjectChange,
