@@ -27,7 +27,8 @@ import { Output } from "./Output.js"
  * effective configuration, database access.
  */
 
-const home = (env: Invocation["Type"]["env"]) => env.HOME ?? env.USERPROFILE
+/** HOME, then USERPROFILE (cli.md §5.3). */
+export const home = (env: Invocation["Type"]["env"]) => env.HOME ?? env.USERPROFILE
 
 /** `--data-dir` ▸ `TROP_DATA_DIR` ▸ `$HOME/.trop`, used verbatim (cli.md §1, step 2). */
 export const dataDirectory = (globals: GlobalValues) =>

@@ -32,5 +32,5 @@ export const list = define({
     )
     const { env } = yield* Invocation
     yield* Effect.flatMap(Output, (output) =>
-      output.out(formatList(rows, settings.outputFormat, { home: env.HOME, fullPaths: o.showFullPaths })))
+      output.out(formatList(rows, settings.outputFormat, { home: Session.home(env), fullPaths: o.showFullPaths })))
   }))
