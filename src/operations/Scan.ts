@@ -28,8 +28,8 @@ export interface ScanResult {
   readonly firstFailure: Option.Option<string>
 }
 
-/** Ports are probed this many at a time; one port's probes never collide (Occupancy.ts). */
-const CONCURRENCY = 32
+/** Ports per `checkAll` call; progress is reported between batches. */
+const BATCH = 500
 
 /**
  * Probes every port of `range` (`trop scan`), then looks up the owners of what is in
@@ -44,12 +44,11 @@ export const scan = (
   Effect.gen(function*() {
     const occupancy = yield* Occupancy
     const all = [...ports(range)]
-    let done = 0
-    const results: ReadonlyArray<PortOccupancy> = yield* Effect.forEach(
-      all,
-      (port) => Effect.tap(occupancy.check(port, policy), () => progress(++done, all.length)),
-      { concurrency: CONCURRENCY }
-    )
+    const results: Array<PortOccupancy> = []
+    for (let start = 0; start < all.length; start += BATCH) {
+      results.push(...yield* occupancy.checkAll(all.slice(start, start + BATCH), policy))
+      yield* progress(results.length, all.length)
+    }
     const inUse = results.flatMap((r) => r.inUse.map((probe) => ({ probe, port: r.port })))
     const owners = yield* Owners.lookup(inUse)
     const ownerOf = new Map(inUse.map(({ port, probe }, i) => [`${port}/${describe(probe)}`, owners[i] ?? Owners.UNKNOWN]))

@@ -1,7 +1,7 @@
-import { Context, Effect, Layer, Ref } from "effect"
+import { Context, Effect, Layer } from "effect"
 import * as dgram from "node:dgram"
 import * as net from "node:net"
-import type { OccupancyPolicy, Probe } from "./Policy.js"
+import type { Family, OccupancyPolicy, Probe } from "./Policy.js"
 import { describe, familyLabel, probes, sockaddr } from "./Policy.js"
 
 /** A probe that could not decide (D3): the port counts as possibly occupied. */
@@ -34,62 +34,102 @@ export const describeFailure = (port: number, failure: ProbeFailure): string =>
  */
 export class Occupancy extends Context.Tag("trop/Occupancy")<Occupancy, {
   readonly check: (port: number, policy: OccupancyPolicy) => Effect.Effect<PortOccupancy>
+  /** Many ports at once (`scan`), in the order given. */
+  readonly checkAll: (ports: ReadonlyArray<number>, policy: OccupancyPolicy) => Effect.Effect<ReadonlyArray<PortOccupancy>>
   /** Warnings collected so far (D3 family-unavailable notices), for the CLI to print. */
   readonly warnings: Effect.Effect<ReadonlyArray<string>>
 }>() {
   /** Probes with real TCP/UDP sockets on the policy's addresses. */
-  static readonly layer = Layer.effect(
-    Occupancy,
-    Effect.gen(function*() {
-      const state = yield* Ref.make<{ readonly unavailable: ReadonlySet<string>; readonly warnings: ReadonlyArray<string> }>(
-        { unavailable: new Set(), warnings: [] }
-      )
-      const check = (port: number, policy: OccupancyPolicy) =>
-        Effect.gen(function*() {
-          const { unavailable } = yield* Ref.get(state)
-          const list = probes(policy).filter((p) => !unavailable.has(p.family))
-          // Probes of one scope bind different sockets and run at once; a localhost and a
-          // wildcard probe of the same protocol would collide, so the scopes take turns.
-          const byScope = (scope: Probe["scope"]) =>
-            Effect.forEach(list.filter((p) => p.scope === scope), (probe) => Effect.map(bind(probe, port), (outcome) => ({ probe, outcome })), {
-              concurrency: "unbounded"
-            })
-          const results = [...yield* byScope("localhost"), ...yield* byScope("wildcard")]
-          const order = (r: { readonly probe: Probe }) => list.indexOf(r.probe)
-          results.sort((a, b) => order(a) - order(b))
-          const inUse: Array<Probe> = []
-          const failures: Array<ProbeFailure> = []
-          for (const { outcome, probe } of results) {
-            if (outcome._tag === "InUse") inUse.push(probe)
-            else if (outcome._tag === "Failed") failures.push({ probe, reason: outcome.reason })
-            else if (outcome._tag === "FamilyUnavailable") {
-              yield* Ref.update(state, (s) =>
-                s.unavailable.has(probe.family) ? s : {
-                  unavailable: new Set([...s.unavailable, probe.family]),
-                  warnings: [
-                    ...s.warnings,
-                    `skipping ${familyLabel(probe.family)} occupancy probes: address family unavailable on this host (${
-                      describe(probe)
-                    } bind at ${sockaddr(probe, port)} failed: ${outcome.reason})`
-                  ]
-                })
-            }
-          }
-          return { port, inUse, failures }
-        })
-      return { check, warnings: Ref.get(state).pipe(Effect.map((s) => s.warnings)) }
-    })
-  )
+  static readonly layer = Layer.sync(Occupancy, () => {
+    const prober = makeProber()
+    return {
+      check: (port, policy) => Effect.promise(() => prober.check(port, policy)),
+      checkAll: (ports, policy) => Effect.promise(() => prober.checkAll(ports, policy)),
+      warnings: Effect.sync(() => [...prober.warnings])
+    }
+  })
 
   /** A test double: the given ports are in use on every probe, nothing else is. */
   static readonly Test = (occupied: Iterable<number>) => {
     const ports = new Set(occupied)
+    const check = (port: number, policy: OccupancyPolicy): PortOccupancy => ({
+      port,
+      inUse: ports.has(port) ? probes(policy) : [],
+      failures: []
+    })
     return Layer.succeed(Occupancy, {
-      check: (port, policy) =>
-        Effect.succeed({ port, inUse: ports.has(port) ? probes(policy) : [], failures: [] }),
+      check: (port, policy) => Effect.succeed(check(port, policy)),
+      checkAll: (all, policy) => Effect.succeed(all.map((port) => check(port, policy))),
       warnings: Effect.succeed([])
     })
   }
+}
+
+/** Ports probed at once by `checkAll`; each port's own probes run together too. */
+const CONCURRENCY = 32
+
+/** A policy's probes, split by scope once rather than per port. */
+interface ProbePlan {
+  readonly all: ReadonlyArray<Probe>
+  readonly localhost: ReadonlyArray<Probe>
+  readonly wildcard: ReadonlyArray<Probe>
+}
+
+const plan = (policy: OccupancyPolicy): ProbePlan => {
+  const all = probes(policy)
+  return { all, localhost: all.filter((p) => p.scope === "localhost"), wildcard: all.filter((p) => p.scope === "wildcard") }
+}
+
+const NONE: ReadonlyArray<never> = []
+
+/**
+ * The live prober, in plain promises: a scan binds thousands of sockets, and a fiber per
+ * socket would cost more than the sockets themselves.
+ */
+const makeProber = () => {
+  const unavailable = new Set<Family>()
+  const warnings: Array<string> = []
+  const available = (list: ReadonlyArray<Probe>) =>
+    unavailable.size === 0 ? list : list.filter((p) => !unavailable.has(p.family))
+  const checkPlanned = async (port: number, probes: ProbePlan): Promise<PortOccupancy> => {
+    // Probes of one scope bind different sockets and run at once; a localhost and a
+    // wildcard probe of the same protocol would collide, so the scopes take turns.
+    const run = async (list: ReadonlyArray<Probe>) => {
+      const outcomes = await Promise.all(list.map((probe) => bind(probe, port)))
+      return outcomes.map((outcome, i) => ({ probe: list[i] as Probe, outcome }))
+    }
+    const results = [...await run(available(probes.localhost))]
+    if (probes.wildcard.length > 0) results.push(...await run(available(probes.wildcard)))
+    if (results.every((r) => r.outcome._tag === "Free")) return { port, inUse: NONE, failures: NONE }
+    results.sort((a, b) => probes.all.indexOf(a.probe) - probes.all.indexOf(b.probe))
+    const inUse: Array<Probe> = []
+    const failures: Array<ProbeFailure> = []
+    for (const { outcome, probe } of results) {
+      if (outcome._tag === "InUse") inUse.push(probe)
+      else if (outcome._tag === "Failed") failures.push({ probe, reason: outcome.reason })
+      else if (outcome._tag === "FamilyUnavailable" && !unavailable.has(probe.family)) {
+        unavailable.add(probe.family)
+        warnings.push(
+          `skipping ${familyLabel(probe.family)} occupancy probes: address family unavailable on this host (${
+            describe(probe)
+          } bind at ${sockaddr(probe, port)} failed: ${outcome.reason})`
+        )
+      }
+    }
+    return { port, inUse, failures }
+  }
+  const check = (port: number, policy: OccupancyPolicy) => checkPlanned(port, plan(policy))
+  const checkAll = async (ports: ReadonlyArray<number>, policy: OccupancyPolicy) => {
+    const probes = plan(policy)
+    const results: Array<PortOccupancy> = new Array(ports.length)
+    let next = 0
+    const worker = async () => {
+      for (let i = next++; i < ports.length; i = next++) results[i] = await checkPlanned(ports[i] ?? 0, probes)
+    }
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ports.length) }, worker))
+    return results
+  }
+  return { check, checkAll, warnings }
 }
 
 type BindOutcome =
@@ -114,24 +154,23 @@ const classify = (error: NodeJS.ErrnoException): BindOutcome => {
  * Binds a fresh socket without address reuse (IPv6 sockets v6-only) and closes it at
  * once (semantics.md §6.3-6.4). Never fails: every error is an outcome.
  */
-const bind = (probe: Probe, port: number): Effect.Effect<BindOutcome> =>
-  Effect.async<BindOutcome>((resume) => {
+const bind = (probe: Probe, port: number): Promise<BindOutcome> =>
+  new Promise((resolve) => {
     const ipv6Only = probe.family === "ipv6"
     if (probe.protocol === "tcp") {
       const server = net.createServer()
       server.once("error", (e) => {
         server.close()
-        resume(Effect.succeed(classify(e)))
+        resolve(classify(e))
       })
       server.listen({ host: probe.address, port, ipv6Only, exclusive: true }, () =>
-        server.close(() => resume(Effect.succeed({ _tag: "Free" }))))
+        server.close(() => resolve({ _tag: "Free" })))
       return
     }
     const socket = dgram.createSocket({ type: ipv6Only ? "udp6" : "udp4", reuseAddr: false, ipv6Only })
     socket.once("error", (e) => {
       socket.close()
-      resume(Effect.succeed(classify(e)))
+      resolve(classify(e))
     })
-    socket.bind({ address: probe.address, port, exclusive: true }, () =>
-      socket.close(() => resume(Effect.succeed({ _tag: "Free" }))))
+    socket.bind({ address: probe.address, port, exclusive: true }, () => socket.close(() => resolve({ _tag: "Free" })))
   })

@@ -118,9 +118,10 @@ export const scan = define({
     const reserved = new Set<number>(rows.map((r) => r.port))
     const { max, min } = settings.range
     const result = yield* Scan.scan(settings.range, settings.occupancy, reserved, (done, total) =>
-      done % 50 === 0 || done === total ? output.progress(`Scanning ports ${min}-${max}: ${done}/${total}`) : Effect.void)
+      output.progress(`Scanning ports ${min}-${max}: ${done}/${total}`))
     yield* output.progress(undefined)
-    yield* output.out(formatScan(result.rows, Option.getOrElse(o.format, () => "table" as const)))
+    // Exclusions are written before anything is printed: a failed write leaves stdout empty.
+    const notes: Array<string> = []
     if (o.autoexclude && result.unreservedOccupied.length > 0) {
       const target = Option.getOrElse(
         Option.flatMap(effective.project, (p) => Option.orElse(p.local, () => p.project)),
@@ -144,7 +145,7 @@ export const scan = define({
           Effect.catchTag("IoError", (e) => Effect.fail(toCliIo(e)))
         )
       }
-      if (!quiet) yield* output.err(`Added ${result.unreservedOccupied.length} exclusions to ${target}`)
+      notes.push(`Added ${result.unreservedOccupied.length} exclusions to ${target}`)
       if (o.autocompact && added.length > 0) {
         const after = yield* read
         const entries = ExclusionFile.validEntries(after.items).flatMap((e) => e === undefined ? [] : [e])
@@ -153,10 +154,12 @@ export const scan = define({
           yield* ExclusionFile.rewrite(target, after.text, { _tag: "Replace", entries: compacted }).pipe(
             Effect.catchTag("IoError", (e) => Effect.fail(toCliIo(e)))
           )
-          if (!quiet) yield* output.err(`Compacted ${after.items.length} exclusions to ${compacted.length}`)
+          notes.push(`Compacted ${after.items.length} exclusions to ${compacted.length}`)
         }
       }
     }
+    yield* output.out(formatScan(result.rows, Option.getOrElse(o.format, () => "table" as const)))
+    if (!quiet) for (const note of notes) yield* output.err(note)
     if (!quiet && Option.isSome(result.firstFailure)) {
       yield* output.err(
         `Warning: occupancy probes failed for ${result.failedPorts} port(s), reported as possibly occupied; first failure: ${result.firstFailure.value}`
