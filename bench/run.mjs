@@ -7,8 +7,10 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const TROP = path.join(here, "..", "dist", "bin.js")
+// The installed executable (package.json "bin").
+const TROP = path.join(here, "..", "dist", "bin.cjs")
 const FLOOR = path.join(here, "floor-reserve.mjs")
+const FLOOR_SCAN = path.join(here, "floor-scan.mjs")
 const MEASURE = path.join(here, "measure.mjs")
 const RUNS = Number(process.env.BENCH_RUNS ?? 21)
 
@@ -31,7 +33,7 @@ const median = (xs) => {
   return s[Math.floor(s.length / 2)]
 }
 
-const scenario = (name, prepare, tropArgs, floorArgs) => {
+const scenario = (name, prepare, tropArgs, floorArgs, floorScript = FLOOR) => {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "trop-bench-")))
   try {
     const ctx = prepare(root)
@@ -39,7 +41,7 @@ const scenario = (name, prepare, tropArgs, floorArgs) => {
     const floor = []
     for (let i = 0; i < RUNS; i++) {
       const t = sample(TROP, tropArgs(ctx, i), ctx.cwd(i, "trop"))
-      const f = sample(FLOOR, floorArgs(ctx, i), ctx.cwd(i, "floor"))
+      const f = sample(floorScript, floorArgs(ctx, i), ctx.cwd(i, "floor"))
       if (i > 0) { // the first pair warms the file cache
         trop.push(t)
         floor.push(f)
@@ -95,6 +97,20 @@ const rows = [
     },
     (c) => ["--data-dir", c.tropData, "reserve"],
     (c, i) => [c.floorData, c.floorDirs[i]]
+  ),
+  // `trop scan` over the default range 5000-7000: 2001 ports × 4 bind probes, then the owner
+  // lookup of whatever is in use, against a floor that only binds the same probe sockets.
+  scenario(
+    "scan (default range)",
+    (root) => {
+      const work = dirs(root, "w", 1)[0]
+      const tropData = path.join(root, "trop-data")
+      sample(TROP, ["--data-dir", tropData, "init"], work)
+      return { work, tropData, cwd: () => work }
+    },
+    (c) => ["--data-dir", c.tropData, "scan"],
+    () => ["5000", "7000"],
+    FLOOR_SCAN
   )
 ]
 

@@ -49,18 +49,22 @@ export class Occupancy extends Context.Tag("trop/Occupancy")<Occupancy, {
     }
   })
 
+  /** A service from a single-port `check` (test doubles): `checkAll` checks port by port. */
+  static readonly fromCheck = (service: {
+    readonly check: (port: number, policy: OccupancyPolicy) => Effect.Effect<PortOccupancy>
+    readonly warnings?: Effect.Effect<ReadonlyArray<string>>
+  }) =>
+    Layer.succeed(Occupancy, {
+      check: service.check,
+      checkAll: (ports, policy) => Effect.forEach(ports, (port) => service.check(port, policy), { concurrency: CONCURRENCY }),
+      warnings: service.warnings ?? Effect.succeed([])
+    })
+
   /** A test double: the given ports are in use on every probe, nothing else is. */
   static readonly Test = (occupied: Iterable<number>) => {
     const ports = new Set(occupied)
-    const check = (port: number, policy: OccupancyPolicy): PortOccupancy => ({
-      port,
-      inUse: ports.has(port) ? probes(policy) : [],
-      failures: []
-    })
-    return Layer.succeed(Occupancy, {
-      check: (port, policy) => Effect.succeed(check(port, policy)),
-      checkAll: (all, policy) => Effect.succeed(all.map((port) => check(port, policy))),
-      warnings: Effect.succeed([])
+    return Occupancy.fromCheck({
+      check: (port, policy) => Effect.succeed({ port, inUse: ports.has(port) ? probes(policy) : [], failures: [] })
     })
   }
 }

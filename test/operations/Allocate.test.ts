@@ -1,5 +1,5 @@
 import { describe, it } from "@effect/vitest"
-import { Effect, Either, Layer, Option } from "effect"
+import { Effect, Either, Option } from "effect"
 import fc from "fast-check"
 import { expect } from "vitest"
 import type { Exclusions } from "../../src/domain/Exclusions.js"
@@ -20,7 +20,7 @@ const TCP4: Probe = probes(POLICY)[0] ?? { protocol: "tcp", family: "ipv4", scop
  */
 const recordingOccupancy = (occupied: ReadonlySet<number>, failing: ReadonlySet<number> = new Set()) => {
   const probed: Array<number> = []
-  const layer = Layer.succeed(Occupancy, {
+  const layer = Occupancy.fromCheck({
     check: (p: number, policy: OccupancyPolicy) =>
       Effect.sync(() => {
         probed.push(p)

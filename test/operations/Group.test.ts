@@ -58,7 +58,7 @@ const request = (
 
 /** A scripted probe: `occupied` ports are in use, `failing` ports fail to probe (D3); calls are recorded. */
 const probe = (occupied: ReadonlyArray<number> = [], failing: ReadonlyArray<number> = [], calls: Array<number> = []) =>
-  Layer.succeed(Occupancy, {
+  Occupancy.fromCheck({
     check: (p, policy) =>
       Effect.sync(() => {
         calls.push(p)
