@@ -95,7 +95,6 @@ const enableWal = (sql: SqlClient.SqlClient, timeoutMs: number) =>
     }
   })
 
-
 /** Accepts schema v2; refuses anything else without touching it. */
 const requireCurrent = (version: number) => {
   if (version === SchemaV2.VERSION) return Effect.void
