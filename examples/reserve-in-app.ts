@@ -4,7 +4,9 @@
  * running `trop reserve --tag dev-server` in the same directory gets the same port.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import { Effect, Either, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as http from "node:http"
 import { AbsolutePath, Config, Database, GitInfo, Identifier, Metadata, Occupancy, Reserve } from "trop"
 

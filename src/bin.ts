@@ -1,4 +1,5 @@
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { Invocation } from "./cli/Invocation.js"
 import { main } from "./cli/Main.js"
 import { Output } from "./cli/Output.js"

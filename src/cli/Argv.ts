@@ -1,4 +1,4 @@
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import type { CommandSpec } from "./Definition.js"
 import { UsageError } from "./Errors.js"
 import { globalList } from "./Globals.js"

@@ -1,5 +1,6 @@
 import { Args, Command } from "@effect/cli"
-import { Effect, Record } from "effect"
+import * as Effect from "effect/Effect"
+import * as Record from "effect/Record"
 import type { GlobalValues } from "./Globals.js"
 import { globalParser, mergeGlobals, root } from "./Globals.js"
 import type { Opt } from "./Opt.js"

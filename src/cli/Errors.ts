@@ -1,4 +1,4 @@
-import { Data } from "effect"
+import * as Data from "effect/Data"
 
 /**
  * Errors only the command line raises. Library errors live in src/domain/Errors.ts;

@@ -1,5 +1,5 @@
 import { Command, Options } from "@effect/cli"
-import { Option } from "effect"
+import * as Option from "effect/Option"
 import type { Opt } from "./Opt.js"
 import { flag, path, unsigned } from "./Opt.js"
 

@@ -1,4 +1,5 @@
-import { Context, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Layer from "effect/Layer"
 import type { Environment } from "../config/Env.js"
 
 /** What the process was started with, besides argv: injected so commands can be run in-process. */

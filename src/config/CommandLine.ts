@@ -1,4 +1,4 @@
-import { Option } from "effect"
+import * as Option from "effect/Option"
 import type { OccupancyCheck } from "../probe/Policy.js"
 import type { ConfigLayer, Merged } from "./Effective.js"
 import { COMMAND_LINE, setMax, setMin } from "./Effective.js"

@@ -1,4 +1,4 @@
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import type { Node } from "yaml"
 import { isMap, isNode, isScalar, isSeq } from "yaml"
 import type { ExclusionEntry } from "./Validate.js"

@@ -1,4 +1,5 @@
-import { Either, Option } from "effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import type { InvalidConfiguration } from "../domain/Errors.js"
 import { invalidField } from "../domain/Errors.js"
 import type { ExcludedRange } from "../domain/Exclusions.js"

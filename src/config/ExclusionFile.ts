@@ -1,4 +1,5 @@
-import { Effect, Either } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import { InvalidConfiguration, invalidField, IoError } from "../domain/Errors.js"

@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /**
  * The YAML configuration file as written (semantics.md §4.1, §4.5): typed at parse time

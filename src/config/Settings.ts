@@ -1,4 +1,4 @@
-import type { Option } from "effect"
+import type * as Option from "effect/Option"
 import type { Exclusions } from "../domain/Exclusions.js"
 import type { Project, Task } from "../domain/Identifier.js"
 import type { PortRange } from "../domain/PortRange.js"

@@ -1,4 +1,5 @@
-import { Either, Option } from "effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as EnvName from "../domain/EnvName.js"
 import { projectFromInput } from "../domain/Identifier.js"
 import * as Port from "../domain/Port.js"

@@ -1,4 +1,4 @@
-import { Either } from "effect"
+import * as Either from "effect/Either"
 
 /**
  * Environment-variable names for group output (semantics.md §8.6). trop 0.1 printed

@@ -1,4 +1,4 @@
-import { Data } from "effect"
+import * as Data from "effect/Data"
 
 /**
  * Every failure trop's library can report (semantics.md §15). Each carries the data of

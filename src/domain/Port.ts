@@ -1,4 +1,5 @@
-import { Either, Schema } from "effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 
 /** A TCP/UDP port trop can hand out: an integer in 1..65535. */
 export const Port = Schema.Int.pipe(Schema.between(1, 65535), Schema.brand("trop/Port"))

@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import * as Port from "./Port.js"
 
 /** An inclusive range of ports with `min <= max`. */

@@ -1,9 +1,12 @@
-import { Context, Effect, Layer, Option } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import type { Project, Task } from "../domain/Identifier.js"
 import { projectFromInput, taskFromInput } from "../domain/Identifier.js"
-import { Either } from "effect"
+import * as Either from "effect/Either"
 
 /** What Git says about a directory: the repository's name and the worktree's task. */
 export interface GitMetadata {

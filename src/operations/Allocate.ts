@@ -1,4 +1,6 @@
-import { Effect, Either, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import type { Exclusions } from "../domain/Exclusions.js"
 import { isExcluded } from "../domain/Exclusions.js"
 import type { Port } from "../domain/Port.js"

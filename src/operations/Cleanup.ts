@@ -1,5 +1,6 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { ValidationFailed } from "../domain/Errors.js"
 import type { Reservation, UnixSeconds } from "../domain/Reservation.js"
 import { currentTime } from "../domain/Reservation.js"

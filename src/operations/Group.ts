@@ -1,5 +1,7 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
-import { Effect, Either, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import type { Settings } from "../config/Settings.js"
 import type { AbsolutePath } from "../domain/AbsolutePath.js"
 import type { PathRelationshipViolation, StickyFieldChange } from "../domain/Errors.js"

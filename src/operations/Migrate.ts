@@ -1,5 +1,5 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { AbsolutePath } from "../domain/AbsolutePath.js"
 import { isUnder, rebase } from "../domain/AbsolutePath.js"
 import { NotFound, ReservationConflict } from "../domain/Errors.js"

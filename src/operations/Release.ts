@@ -1,5 +1,6 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { AbsolutePath } from "../domain/AbsolutePath.js"
 import { isUnder } from "../domain/AbsolutePath.js"
 import type { PathRelationshipViolation } from "../domain/Errors.js"

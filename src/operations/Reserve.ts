@@ -1,5 +1,7 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
-import { Effect, Either, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import type { AbsolutePath } from "../domain/AbsolutePath.js"
 import type { PathRelationshipViolation, StickyFieldChange, ValidationFailed } from "../domain/Errors.js"
 import { PortExhausted } from "../domain/Errors.js"

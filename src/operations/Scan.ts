@@ -1,4 +1,5 @@
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { Port } from "../domain/Port.js"
 import type { PortRange } from "../domain/PortRange.js"
 import { ports } from "../domain/PortRange.js"

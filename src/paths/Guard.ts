@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { AbsolutePath } from "../domain/AbsolutePath.js"
 import { areRelated } from "../domain/AbsolutePath.js"
 import { PathRelationshipViolation } from "../domain/Errors.js"

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
 
 /** Why a stored directory could not be inspected; such reservations are kept. */

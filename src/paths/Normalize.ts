@@ -1,4 +1,4 @@
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import * as nodePath from "node:path"
 import { AbsolutePath } from "../domain/AbsolutePath.js"
 import { InvalidPath } from "../domain/Errors.js"

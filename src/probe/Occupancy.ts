@@ -1,4 +1,6 @@
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as dgram from "node:dgram"
 import * as net from "node:net"
 import type { Family, OccupancyPolicy, Probe } from "./Policy.js"

@@ -1,5 +1,5 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { MigrationBlocked, MigrationRequired, UnsupportedSchemaVersion } from "../domain/Errors.js"
 import { readSchemaVersion } from "./SchemaVersion.js"
 import * as SchemaV2 from "./SchemaV2.js"

@@ -1,5 +1,5 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { DatabaseCorruption } from "../domain/Errors.js"
 import { RECOVERY } from "./Corruption.js"
 

@@ -1,5 +1,5 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { DatabaseCorruption, MigrationRequired, UnsupportedSchemaVersion } from "../domain/Errors.js"
 import { RECOVERY } from "./Corruption.js"
 import * as Reservations from "./Reservations.js"

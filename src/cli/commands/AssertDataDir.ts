@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
 import { DatabaseCorruption } from "../../domain/Errors.js"
 import * as Database from "../../store/Database.js"

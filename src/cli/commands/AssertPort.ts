@@ -1,4 +1,5 @@
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Reservations from "../../store/Reservations.js"
 import { define, positional } from "../Definition.js"
 import { AssertionFailed } from "../Errors.js"

@@ -1,4 +1,5 @@
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { quoted } from "../../domain/Identifier.js"
 import * as Cleanup from "../../operations/Cleanup.js"
 import type { Uninspectable } from "../../operations/Cleanup.js"

@@ -1,4 +1,5 @@
-import { Effect, Either } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as ExclusionFile from "../../config/ExclusionFile.js"
 import * as ExclusionList from "../../config/ExclusionList.js"
 import { exclusionEntry } from "../../config/Validate.js"

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as Completions from "../Completions.js"
 import type { CommandSpec } from "../Definition.js"
 import { define, positional } from "../Definition.js"

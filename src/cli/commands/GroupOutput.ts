@@ -1,4 +1,4 @@
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import type { Environment } from "../../config/Env.js"
 import { ValidationFailed } from "../../domain/Errors.js"
 import * as EnvName from "../../domain/EnvName.js"

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
 import { userConfigPath } from "../../config/Load.js"
 import { IoError, ValidationFailed } from "../../domain/Errors.js"

@@ -1,4 +1,5 @@
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as List from "../../operations/List.js"
 import { define } from "../Definition.js"
 import { Invocation } from "../Invocation.js"

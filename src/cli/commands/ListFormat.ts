@@ -1,4 +1,4 @@
-import { Option } from "effect"
+import * as Option from "effect/Option"
 import * as nodePath from "node:path"
 import { isUnder } from "../../domain/AbsolutePath.js"
 import type { Reservation } from "../../domain/Reservation.js"

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as List from "../../operations/List.js"
 import { define } from "../Definition.js"
 import { Output } from "../Output.js"

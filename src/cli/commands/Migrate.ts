@@ -1,4 +1,5 @@
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Migrate from "../../operations/Migrate.js"
 import * as Common from "../CommonOptions.js"
 import { define } from "../Definition.js"

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as Port from "../../domain/Port.js"
 import { InvalidArguments, UsageError } from "../Errors.js"
 

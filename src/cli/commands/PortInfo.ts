@@ -1,4 +1,5 @@
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as fs from "node:fs"
 import { formatTimestamp } from "../../domain/Reservation.js"
 import { Occupancy } from "../../probe/Occupancy.js"

@@ -1,4 +1,4 @@
-import { Option } from "effect"
+import * as Option from "effect/Option"
 import * as Common from "../CommonOptions.js"
 import { define } from "../Definition.js"
 import { runCleanup } from "./Cleanup.js"

@@ -1,4 +1,6 @@
-import { Effect, Either, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as Key from "../../domain/ReservationKey.js"
 import { tagFromInput } from "../../domain/Identifier.js"
 import type { TagSelection } from "../../operations/Release.js"

@@ -1,4 +1,6 @@
-import { Effect, Either, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import { tagFromInput } from "../../domain/Identifier.js"
 import * as Port from "../../domain/Port.js"
 import * as Metadata from "../../operations/Metadata.js"

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { define } from "../Definition.js"
 import { Output } from "../Output.js"
 import * as Session from "../Session.js"

@@ -1,4 +1,5 @@
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { canonicalize } from "../../paths/Canonical.js"
 import { define } from "../Definition.js"
 import { flag } from "../Opt.js"
