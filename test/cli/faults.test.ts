@@ -383,11 +383,11 @@ describe("broken database files: exit code and message per command; the file is 
       if (c === undefined) throw new Error("no such case")
       c.make()
       const before = snapshot()
-      const [list, reserve, validate] = await Promise.all([
-        runAsync(["list"]),
-        runAsync(["reserve", ...NO_PROBES]),
-        runAsync(["assert-data-dir", "--validate"])
-      ])
+      // One after the other: run at once, the last to close could be a read-only handle,
+      // which cannot remove the (empty) -wal/-shm files SQLite made for the others.
+      const list = await runAsync(["list"])
+      const reserve = await runAsync(["reserve", ...NO_PROBES])
+      const validate = await runAsync(["assert-data-dir", "--validate"])
       if (list === undefined || reserve === undefined || validate === undefined) throw new Error("missing result")
       expectResult("list", list, c.list)
       expectResult("reserve", reserve, c.reserve)
