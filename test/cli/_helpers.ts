@@ -4,6 +4,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { expect } from "vitest"
 import { type Result, type RunOptions, sandbox } from "../support/cli.js"
+import { SCHEMA_V2 } from "../fixtures/SchemaV2Sql.js"
 
 export type { Result }
 
@@ -125,34 +126,6 @@ export const T0_TEXT = "2023-11-14 22:13:20"
 /** 2023-11-14 23:13:20 UTC */
 export const T1 = 1_700_003_600
 export const T1_TEXT = "2023-11-14 23:13:20"
-
-/**
- * The schema v2 DDL exactly as semantics.md §13.3 specifies it (shared byte for byte with
- * trop 0.2.0), so a seeded database is one that another trop could have created.
- */
-const SCHEMA_V2 = [
-  `CREATE TABLE IF NOT EXISTS metadata (
-    key TEXT PRIMARY KEY NOT NULL,
-    value TEXT NOT NULL
-) STRICT`,
-  `CREATE TABLE IF NOT EXISTS reservations (
-    path TEXT NOT NULL,
-    tag TEXT NOT NULL,
-    port INTEGER NOT NULL UNIQUE
-        CONSTRAINT valid_port CHECK (port BETWEEN 1 AND 65535),
-    project TEXT,
-    task TEXT,
-    created_at INTEGER NOT NULL
-        CONSTRAINT valid_created_at CHECK (created_at >= 0),
-    last_used_at INTEGER NOT NULL
-        CONSTRAINT valid_last_used_at CHECK (last_used_at >= 0),
-    PRIMARY KEY (path, tag)
-) STRICT`,
-  "CREATE INDEX IF NOT EXISTS idx_reservations_port ON reservations(port)",
-  "CREATE INDEX IF NOT EXISTS idx_reservations_project ON reservations(project)",
-  "CREATE INDEX IF NOT EXISTS idx_reservations_last_used ON reservations(last_used_at)",
-  "INSERT OR REPLACE INTO metadata (key, value) VALUES ('schema_version', '2')"
-]
 
 /**
  * Creates a schema-v2 database in the sandbox (unless trop already created one) and inserts rows

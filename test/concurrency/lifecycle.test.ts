@@ -5,6 +5,7 @@ import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import type { Result } from "../support/cli.js"
 import { tempDir, tropAsync } from "../support/cli.js"
+import { SCHEMA_V2 } from "../fixtures/SchemaV2Sql.js"
 
 /**
  * Lifecycle commands racing as real processes against one database (semantics.md §14):
@@ -35,29 +36,6 @@ const setup = () => {
   return { root, dataDir, dir, run }
 }
 
-const SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS metadata (
-    key TEXT PRIMARY KEY NOT NULL,
-    value TEXT NOT NULL
-) STRICT`,
-  `CREATE TABLE IF NOT EXISTS reservations (
-    path TEXT NOT NULL,
-    tag TEXT NOT NULL,
-    port INTEGER NOT NULL UNIQUE
-        CONSTRAINT valid_port CHECK (port BETWEEN 1 AND 65535),
-    project TEXT,
-    task TEXT,
-    created_at INTEGER NOT NULL
-        CONSTRAINT valid_created_at CHECK (created_at >= 0),
-    last_used_at INTEGER NOT NULL
-        CONSTRAINT valid_last_used_at CHECK (last_used_at >= 0),
-    PRIMARY KEY (path, tag)
-) STRICT`,
-  "CREATE INDEX IF NOT EXISTS idx_reservations_port ON reservations(port)",
-  "CREATE INDEX IF NOT EXISTS idx_reservations_project ON reservations(project)",
-  "CREATE INDEX IF NOT EXISTS idx_reservations_last_used ON reservations(last_used_at)",
-  "INSERT OR REPLACE INTO metadata (key, value) VALUES ('schema_version', '2')"
-]
 
 interface Row {
   readonly path: string
@@ -71,7 +49,7 @@ const seed = (dataDir: string, rows: ReadonlyArray<Row>) => {
   const db = new Sqlite(path.join(dataDir, "trop.db"))
   try {
     db.transaction(() => {
-      for (const s of SCHEMA) db.prepare(s).run()
+      for (const s of SCHEMA_V2) db.prepare(s).run()
       const t = Math.floor(Date.now() / 1000)
       const insert = db.prepare(
         "INSERT INTO reservations (path, tag, port, project, task, created_at, last_used_at) VALUES (?, ?, ?, NULL, NULL, ?, ?)"
