@@ -13,8 +13,8 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
-import * as fs from "node:fs"
 import pkg from "../../package.json" with { type: "json" }
+import { causeMessage } from "../domain/Errors.js"
 import { GitInfo } from "../git/GitInfo.js"
 import { Checkpoint } from "../operations/Checkpoint.js"
 import { Occupancy } from "../probe/Occupancy.js"
@@ -48,7 +48,7 @@ import { DEFECT_EXIT_CODE, exitCode, render } from "./Exit.js"
 import { root } from "./Globals.js"
 import * as Help from "./Help.js"
 import { Invocation } from "./Invocation.js"
-import { Output } from "./Output.js"
+import { Output, writeQuietly } from "./Output.js"
 
 export const VERSION: string = pkg.version
 
@@ -112,12 +112,7 @@ const cliEnvironment = Layer.mergeAll(
 const stderrLogger = Logger.replace(
   Logger.defaultLogger,
   Logger.make(({ message }) => {
-    const text = (Array.isArray(message) ? message : [message]).map(String).join(" ")
-    try {
-      fs.writeSync(2, `[trop] ${text}\n`)
-    } catch {
-      // Logging must never fail a command.
-    }
+    writeQuietly(`[trop] ${(Array.isArray(message) ? message : [message]).map(String).join(" ")}\n`)
   })
 )
 
@@ -191,7 +186,7 @@ const run = (argv: ReadonlyArray<string>, command: string, quiet: boolean) =>
       return exitCode(error)
     }
     const defect = Cause.squash(exit.cause)
-    yield* output.err(`Error: ${defect instanceof Error ? defect.message : String(defect)}`)
+    yield* output.err(`Error: ${causeMessage(defect)}`)
     yield* Effect.logDebug(Cause.pretty(exit.cause))
     return DEFECT_EXIT_CODE
   }).pipe(Effect.provide(Layer.merge(Occupancy.layer, GitInfo.layer)))

@@ -23,12 +23,6 @@ export interface Opt<A> {
   readonly parser: Options.Options<A>
 }
 
-/** A positional argument. */
-export interface Arg {
-  readonly name: string
-  readonly description: string
-}
-
 const base = { env: undefined, path: false, required: false } as const
 
 export const flag = (name: string, description: string): Opt<boolean> => ({

@@ -25,14 +25,15 @@ export class Output extends Context.Tag("trop/Output")<Output, {
     out: (text) =>
       Effect.try({
         try: () => writeAll(1, text + "\n"),
-        catch: (cause) => new CliIoError({ reason: cause instanceof Error ? cause.message : String(cause) })
+        catch: CliIoError.fromCause
       }),
     err: (text) => Effect.sync(() => writeQuietly(text + "\n")),
     progress: (text) => Effect.sync(() => tty.isatty(2) && writeQuietly(text === undefined ? "\r\u001b[K" : `\r${text}\u001b[K`))
   })
 }
 
-const writeQuietly = (text: string) => {
+/** Writes to stderr; a failure there cannot be reported anywhere, so it is ignored. */
+export const writeQuietly = (text: string) => {
   try {
     writeAll(2, text)
   } catch {

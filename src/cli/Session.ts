@@ -59,7 +59,7 @@ export const pathContext: Effect.Effect<PathContext, CliIoError, Invocation> = E
   ({ cwd, env }) =>
     Effect.try({
       try: () => ({ cwd: cwd(), home: home(env) }),
-      catch: (cause) => new CliIoError({ reason: cause instanceof Error ? cause.message : String(cause) })
+      catch: CliIoError.fromCause
     })
 )
 
@@ -102,6 +102,18 @@ export const configuration = (
       )
     )
   )
+
+/**
+ * Steps 2, 4 and 5 of cli.md §1 for a command that discovers its configuration: the data
+ * directory, the canonical working directory, then the effective configuration.
+ */
+export const discovered = (globals: GlobalValues, commandLine: CommandLineSettings = {}) =>
+  Effect.gen(function*() {
+    const dataDir = yield* dataDirectory(globals)
+    const cwd = yield* workingDirectory
+    const effective = yield* configuration(globals, discover(cwd, dataDir), commandLine)
+    return { ...effective, dataDir, cwd }
+  })
 
 /**
  * Provides trop's database to `program` and turns leftover SQLite errors into typed ones

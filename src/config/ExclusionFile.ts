@@ -16,13 +16,12 @@ import { decodeConfig, parseYaml } from "./Yaml.js"
  * `exclude`, `compact-exclusions` and `scan --autoexclude` (semantics.md §12).
  */
 
-const reason = (cause: unknown) => cause instanceof Error ? cause.message : String(cause)
 
 /** The file's text; a missing file is an empty document. */
 export const readOrEmpty = (path: string): Effect.Effect<string, IoError> =>
   Effect.try({
     try: () => fs.existsSync(path) ? fs.readFileSync(path, "utf8") : "",
-    catch: (cause) => new IoError({ reason: reason(cause) })
+    catch: IoError.fromCause
   })
 
 /** The `excluded_ports` items of a document: undefined when the key is absent or null. */
@@ -59,7 +58,7 @@ export const writeAtomically = (path: string, text: string): Effect.Effect<void,
         fs.rmSync(temporary, { force: true })
       }
     },
-    catch: (cause) => new IoError({ reason: reason(cause) })
+    catch: IoError.fromCause
   })
 
 /**

@@ -2,7 +2,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as fs from "node:fs"
 import * as Option from "effect/Option"
-import { InvalidConfiguration, invalidField } from "../domain/Errors.js"
+import { causeMessage, InvalidConfiguration, invalidField } from "../domain/Errors.js"
 import type { ConfigLayer, Merged } from "./Effective.js"
 import { addExclusions, setMax, setMaxOffset, setMin } from "./Effective.js"
 import type { ConfigFile } from "./FileSchema.js"
@@ -19,14 +19,13 @@ export interface LoadedFile {
   readonly clearsReservations: boolean
 }
 
-const reason = (cause: unknown) => cause instanceof Error ? cause.message : String(cause)
 
 /** The file's text; failures are configuration errors naming the file (exit 7). */
 export const readText = (path: string): Effect.Effect<string, InvalidConfiguration> =>
   Effect.try({
     try: () => fs.readFileSync(path, "utf8"),
     catch: (cause) =>
-      new InvalidConfiguration({ detail: `invalid path ${path}: Failed to read configuration file: ${reason(cause)}` })
+      new InvalidConfiguration({ detail: `invalid path ${path}: Failed to read configuration file: ${causeMessage(cause)}` })
   })
 
 /**

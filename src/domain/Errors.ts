@@ -1,5 +1,14 @@
 import * as Data from "effect/Data"
 
+/** What a thrown value says, whatever was thrown. */
+export const causeMessage = (cause: unknown): string => cause instanceof Error ? cause.message : String(cause)
+
+/** The `code` of a Node or SQLite error (`ENOENT`, `SQLITE_BUSY`, ...), if it has one. */
+export const causeCode = (cause: unknown): string | undefined =>
+  typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
+    ? cause.code
+    : undefined
+
 /**
  * Every failure trop's library can report (semantics.md §15). Each carries the data of
  * its message; the CLI maps each tag to exactly one exit code (src/cli/Exit.ts).
@@ -24,6 +33,8 @@ export class DatabaseMissing extends Data.TaggedError("DatabaseMissing")<{ reado
 
 /** Any other SQLite error. */
 export class DatabaseError extends Data.TaggedError("DatabaseError")<{ readonly reason: string }> {
+  static readonly fromCause = (cause: unknown) => new DatabaseError({ reason: causeMessage(cause) })
+
   override get message() {
     return `database error: ${this.reason}`
   }
@@ -56,6 +67,8 @@ export class MigrationRequired extends Data.TaggedError("MigrationRequired")<{
 
 /** A library-level I/O failure (e.g. the data directory cannot be created). */
 export class IoError extends Data.TaggedError("IoError")<{ readonly reason: string }> {
+  static readonly fromCause = (cause: unknown) => new IoError({ reason: causeMessage(cause) })
+
   override get message() {
     return `I/O error: ${this.reason}`
   }

@@ -7,9 +7,6 @@ export const PortRange = Schema.Struct({ min: Port.Port, max: Port.Port }).pipe(
 )
 export type PortRange = typeof PortRange.Type
 
-/** The default range of the built-in configuration (semantics.md §4.3). */
-export const defaultRange: PortRange = { min: Port.unsafeMake(5000), max: Port.unsafeMake(7000) }
-
 export const contains = (range: PortRange, port: number): boolean => port >= range.min && port <= range.max
 
 /** Every port of the range in ascending order. */

@@ -3,15 +3,10 @@ import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import { AbsolutePath } from "../domain/AbsolutePath.js"
 import type { CanonicalizeError } from "../domain/Errors.js"
-import { IoError, PathNotFound, PermissionDenied, SymlinkLoop } from "../domain/Errors.js"
-
-const errorCode = (cause: unknown): string | undefined =>
-  typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
-    ? cause.code
-    : undefined
+import { causeCode, IoError, PathNotFound, PermissionDenied, SymlinkLoop } from "../domain/Errors.js"
 
 const toError = (path: string, cause: unknown): CanonicalizeError => {
-  switch (errorCode(cause)) {
+  switch (causeCode(cause)) {
     case "ENOENT":
     case "ENOTDIR":
       return new PathNotFound({ path })
@@ -21,7 +16,7 @@ const toError = (path: string, cause: unknown): CanonicalizeError => {
     case "ELOOP":
       return new SymlinkLoop({ path })
     default:
-      return new IoError({ reason: cause instanceof Error ? cause.message : String(cause) })
+      return IoError.fromCause(cause)
   }
 }
 

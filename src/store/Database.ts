@@ -127,10 +127,21 @@ const initialize = (sql: SqlClient.SqlClient) =>
     yield* validate.pipe(Effect.provideService(SqlClient.SqlClient, sql))
   }))
 
+/**
+ * An SqliteClient on `file`; trop switches the journal mode itself. better-sqlite3 throws
+ * from its constructor (unopenable path, permissions): a defect in SqliteClient, a typed
+ * error here.
+ */
+const openClient = (file: string, readonly: boolean) =>
+  SqliteClient.make({ filename: file, readonly, disableWAL: true }).pipe(
+    Effect.catchAllDefect((defect) => Effect.fail(DatabaseError.fromCause(defect))),
+    Effect.provide(Reactivity.layer)
+  )
+
 const ensureDataDir = (file: string) =>
   Effect.try({
     try: () => fs.mkdirSync(nodePath.dirname(file), { recursive: true }),
-    catch: (cause) => new IoError({ reason: cause instanceof Error ? cause.message : String(cause) })
+    catch: IoError.fromCause
   })
 
 /**
@@ -144,15 +155,7 @@ export const make = (options: DatabaseOptions): Effect.Effect<SqlClient.SqlClien
       if (!options.autoInit) return yield* new DatabaseMissing({ file: options.file })
       yield* ensureDataDir(options.file)
     }
-    const client = yield* SqliteClient.make({ filename: options.file, disableWAL: true }).pipe(
-      // better-sqlite3 throws from its constructor (unopenable path, permissions): a
-      // defect in SqliteClient, a typed error here.
-      Effect.catchAllDefect((defect) =>
-        new DatabaseError({ reason: defect instanceof Error ? defect.message : String(defect) })
-      ),
-      Effect.provide(Reactivity.layer)
-    )
-    const sql = withImmediateTransactions(client)
+    const sql = withImmediateTransactions(yield* openClient(options.file, false))
     const timeoutMs = options.busyTimeoutSeconds * 1000
     const configure = Effect.gen(function*() {
       yield* sql.unsafe(`PRAGMA busy_timeout = ${timeoutMs}`)
@@ -209,17 +212,8 @@ export const rolledBack = <A, E, R>(
  */
 export const validateFile = (file: string, busyTimeoutSeconds: number): Effect.Effect<void, OpenError> =>
   Effect.gen(function*() {
-    const client = yield* SqliteClient.make({
-      filename: file,
-      // A hot rollback journal must not be rolled back by us either.
-      readonly: fs.existsSync(`${file}-wal`) || fs.existsSync(`${file}-journal`),
-      disableWAL: true
-    }).pipe(
-      Effect.catchAllDefect((defect) =>
-        new DatabaseError({ reason: defect instanceof Error ? defect.message : String(defect) })
-      ),
-      Effect.provide(Reactivity.layer)
-    )
+    // A hot rollback journal must not be rolled back by us either.
+    const client = yield* openClient(file, fs.existsSync(`${file}-wal`) || fs.existsSync(`${file}-journal`))
     yield* client.unsafe(`PRAGMA busy_timeout = ${busyTimeoutSeconds * 1000}`)
     yield* validate.pipe(Effect.provideService(SqlClient.SqlClient, client))
   }).pipe(

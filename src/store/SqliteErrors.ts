@@ -1,14 +1,9 @@
 import type { SqlError } from "@effect/sql/SqlError"
-import { DatabaseBusy, DatabaseCorruption, DatabaseError } from "../domain/Errors.js"
+import { causeCode, DatabaseBusy, DatabaseCorruption, DatabaseError } from "../domain/Errors.js"
 import { RECOVERY } from "./Corruption.js"
 
 /** better-sqlite3's error code (`SQLITE_BUSY_SNAPSHOT`, ...) behind an SqlError, if any. */
-export const sqliteCode = (error: SqlError): string | undefined => {
-  const cause = error.cause
-  return typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
-    ? cause.code
-    : undefined
-}
+export const sqliteCode = (error: SqlError): string | undefined => causeCode(error.cause)
 
 /** Primary code BUSY or LOCKED, extended codes included (semantics.md §14). */
 export const isBusy = (error: SqlError): boolean => {

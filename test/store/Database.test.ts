@@ -9,6 +9,7 @@ import * as Database from "../../src/store/Database.js"
 import * as Reservations from "../../src/store/Reservations.js"
 import * as SchemaV2 from "../../src/store/SchemaV2.js"
 import { freshDatabase, reservation, tempDirScoped } from "../fixtures/Fixtures.js"
+import { STORED_TABLE_SQL } from "../fixtures/SchemaV2Sql.js"
 
 const open = (file: string, autoInit = true) => Database.make({ file, busyTimeoutSeconds: 0, autoInit })
 
@@ -76,23 +77,8 @@ describe("a fresh database (semantics.md §13.2-13.3)", () => {
     Effect.gen(function*() {
       const { file } = yield* freshDatabase
       const sqlOf = (name: string) => inspect(file).tables.find((t) => t.name === name)?.sql
-      expect(sqlOf("metadata")).toBe(`CREATE TABLE metadata (
-    key TEXT PRIMARY KEY NOT NULL,
-    value TEXT NOT NULL
-) STRICT`)
-      expect(sqlOf("reservations")).toBe(`CREATE TABLE reservations (
-    path TEXT NOT NULL,
-    tag TEXT NOT NULL,
-    port INTEGER NOT NULL UNIQUE
-        CONSTRAINT valid_port CHECK (port BETWEEN 1 AND 65535),
-    project TEXT,
-    task TEXT,
-    created_at INTEGER NOT NULL
-        CONSTRAINT valid_created_at CHECK (created_at >= 0),
-    last_used_at INTEGER NOT NULL
-        CONSTRAINT valid_last_used_at CHECK (last_used_at >= 0),
-    PRIMARY KEY (path, tag)
-) STRICT`)
+      expect(sqlOf("metadata")).toBe(STORED_TABLE_SQL.metadata)
+      expect(sqlOf("reservations")).toBe(STORED_TABLE_SQL.reservations)
     }))
 
   it.scoped("creates missing parent directories when auto-init is on", () =>

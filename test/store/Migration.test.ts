@@ -12,6 +12,7 @@ import { expect } from "vitest"
 import * as Database from "../../src/store/Database.js"
 import { tempDirScoped } from "../fixtures/Fixtures.js"
 import { tropAsync } from "../support/cli.js"
+import { STORED_TABLE_SQL } from "../fixtures/SchemaV2Sql.js"
 
 const open = (file: string, busyTimeoutSeconds = 0) => Database.make({ file, busyTimeoutSeconds, autoInit: true })
 
@@ -55,27 +56,8 @@ const buildV1 = (file: string, options: V1Options = {}) => {
   }
 }
 
-const expectedTableSql = (name: "metadata" | "reservations", quoted: boolean) => {
-  const n = quoted ? `"${name}"` : name
-  return name === "metadata"
-    ? `CREATE TABLE ${n} (
-    key TEXT PRIMARY KEY NOT NULL,
-    value TEXT NOT NULL
-) STRICT`
-    : `CREATE TABLE ${n} (
-    path TEXT NOT NULL,
-    tag TEXT NOT NULL,
-    port INTEGER NOT NULL UNIQUE
-        CONSTRAINT valid_port CHECK (port BETWEEN 1 AND 65535),
-    project TEXT,
-    task TEXT,
-    created_at INTEGER NOT NULL
-        CONSTRAINT valid_created_at CHECK (created_at >= 0),
-    last_used_at INTEGER NOT NULL
-        CONSTRAINT valid_last_used_at CHECK (last_used_at >= 0),
-    PRIMARY KEY (path, tag)
-) STRICT`
-}
+const expectedTableSql = (name: "metadata" | "reservations", quoted: boolean) =>
+  quoted ? STORED_TABLE_SQL[name].replace(`CREATE TABLE ${name} `, `CREATE TABLE "${name}" `) : STORED_TABLE_SQL[name]
 
 interface SchemaRow {
   readonly type: string

@@ -8,24 +8,10 @@ import * as nodePath from "node:path"
 import { expect } from "vitest"
 import * as Database from "../../src/store/Database.js"
 import { tempDirScoped } from "../fixtures/Fixtures.js"
+import { STORED_TABLE_SQL } from "../fixtures/SchemaV2Sql.js"
 
-const METADATA_DDL = `CREATE TABLE metadata (
-    key TEXT PRIMARY KEY NOT NULL,
-    value TEXT NOT NULL
-) STRICT`
-const RESERVATIONS_DDL = `CREATE TABLE reservations (
-    path TEXT NOT NULL,
-    tag TEXT NOT NULL,
-    port INTEGER NOT NULL UNIQUE
-        CONSTRAINT valid_port CHECK (port BETWEEN 1 AND 65535),
-    project TEXT,
-    task TEXT,
-    created_at INTEGER NOT NULL
-        CONSTRAINT valid_created_at CHECK (created_at >= 0),
-    last_used_at INTEGER NOT NULL
-        CONSTRAINT valid_last_used_at CHECK (last_used_at >= 0),
-    PRIMARY KEY (path, tag)
-) STRICT`
+const METADATA_DDL = STORED_TABLE_SQL.metadata
+const RESERVATIONS_DDL = STORED_TABLE_SQL.reservations
 const INDEXES = [
   "CREATE INDEX idx_reservations_port ON reservations(port)",
   "CREATE INDEX idx_reservations_project ON reservations(project)",

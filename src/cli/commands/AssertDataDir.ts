@@ -1,6 +1,6 @@
 import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
-import { DatabaseCorruption } from "../../domain/Errors.js"
+import { causeMessage, DatabaseCorruption } from "../../domain/Errors.js"
 import * as Database from "../../store/Database.js"
 import { define } from "../Definition.js"
 import { AssertionFailed } from "../Errors.js"
@@ -20,9 +20,7 @@ const exists = (dir: string, validate: boolean): Effect.Effect<boolean, Database
     },
     catch: (cause) =>
       new DatabaseCorruption({
-        details: `cannot access the selected data directory ${dir}: ${
-          cause instanceof Error ? cause.message : String(cause)
-        }; verify its path and permissions before retrying. trop did not initialize or modify the data directory`
+        details: `cannot access the selected data directory ${dir}: ${causeMessage(cause)}; verify its path and permissions before retrying. trop did not initialize or modify the data directory`
       })
   })
 

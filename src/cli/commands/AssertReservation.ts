@@ -18,9 +18,7 @@ export const assertReservation = define({
   options: { path: Common.path, tag: Common.tag, not: flag("not", "Invert the assertion") }
 }, (o) =>
   Effect.gen(function*() {
-    const dataDir = yield* Session.dataDirectory(o.globals)
-    const cwd = yield* Session.workingDirectory
-    const { settings } = yield* Session.configuration(o.globals, Session.discover(cwd, dataDir))
+    const { cwd, dataDir, settings } = yield* Session.discovered(o.globals)
     const path = yield* Session.targetPath("assert-reservation", o.path, cwd)
     // A blank tag is exit 6 here, unlike reserve/release (kept from trop 0.2.0).
     const tag = yield* Option.match(o.tag, {

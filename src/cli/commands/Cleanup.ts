@@ -24,9 +24,7 @@ export const runCleanup = (
 ) =>
   Effect.gen(function*() {
     const output = yield* Output
-    const dataDir = yield* Session.dataDirectory(o.globals)
-    const cwd = yield* Session.workingDirectory
-    const { settings } = yield* Session.configuration(o.globals, Session.discover(cwd, dataDir), {
+    const { dataDir, settings } = yield* Session.discovered(o.globals, {
       expireAfterDays: Option.getOrUndefined(o.days)
     })
     const days = settings.expireAfterDays

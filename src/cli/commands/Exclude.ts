@@ -28,7 +28,6 @@ export const parseEntry = (raw: string): Either.Either<ExclusionEntry, InvalidAr
   return Either.right({ start, end })
 }
 
-const toCliIo = (e: { readonly reason: string }) => new CliIoError({ reason: e.reason })
 
 export const exclude = define({
   name: "exclude",
@@ -42,9 +41,7 @@ export const exclude = define({
   Effect.gen(function*() {
     const output = yield* Output
     const entry = yield* parseEntry(o.entry)
-    const dataDir = yield* Session.dataDirectory(o.globals)
-    const cwd = yield* Session.workingDirectory
-    const { project, settings } = yield* Session.configuration(o.globals, Session.discover(cwd, dataDir))
+    const { cwd, dataDir, project, settings } = yield* Session.discovered(o.globals)
     // The target is chosen before the database is opened, so this error creates nothing (D5).
     const target = o.global
       ? Option.some(userConfigPath(dataDir))
@@ -63,7 +60,7 @@ export const exclude = define({
     if (Option.isSome(reserved) && !o.force) {
       return yield* new InvalidArguments({ detail: `Port ${reserved.value.port} is reserved. Use --force to override.` })
     }
-    const text = yield* ExclusionFile.readOrEmpty(file).pipe(Effect.mapError(toCliIo))
+    const text = yield* ExclusionFile.readOrEmpty(file).pipe(Effect.mapError(CliIoError.fromCause))
     const items = yield* Either.flatMap(
       Either.mapLeft(parseYaml(text), (problems) => problems.join("; ")),
       ExclusionFile.listItems
@@ -74,7 +71,7 @@ export const exclude = define({
       return
     }
     yield* ExclusionFile.rewrite(file, text, { _tag: "Add", entries: [addition.entry], absorbed: addition.absorbed }).pipe(
-      Effect.catchTag("IoError", (e) => Effect.fail(toCliIo(e)))
+      Effect.catchTag("IoError", (e) => Effect.fail(CliIoError.fromCause(e)))
     )
     if (!o.globals.quiet) yield* output.out(`Added exclusion to ${file}`)
   }))

@@ -31,8 +31,7 @@ export const CONFIG_TEMPLATE = `# Trop Configuration File
 # maximum_lock_wait_seconds: 5
 `
 
-const io = <A>(f: () => A) =>
-  Effect.try({ try: f, catch: (cause) => new IoError({ reason: cause instanceof Error ? cause.message : String(cause) }) })
+const io = <A>(f: () => A) => Effect.try({ try: f, catch: IoError.fromCause })
 
 export const init = define({
   name: "init",

@@ -21,9 +21,7 @@ export const list = define({
   }
 }, (o) =>
   Effect.gen(function*() {
-    const dataDir = yield* Session.dataDirectory(o.globals)
-    const cwd = yield* Session.workingDirectory
-    const { settings } = yield* Session.configuration(o.globals, Session.discover(cwd, dataDir), { outputFormat: Option.getOrUndefined(o.format) })
+    const { dataDir, settings } = yield* Session.discovered(o.globals, { outputFormat: Option.getOrUndefined(o.format) })
     const filterPath = yield* Option.match(o.filterPath, {
       onNone: () => Effect.succeedNone,
       onSome: (raw) => Effect.map(Session.explicitPath(raw), Option.some)

@@ -10,9 +10,7 @@ export const listProjects = define({
   options: {}
 }, (o) =>
   Effect.gen(function*() {
-    const dataDir = yield* Session.dataDirectory(o.globals)
-    const cwd = yield* Session.workingDirectory
-    const { settings } = yield* Session.configuration(o.globals, Session.discover(cwd, dataDir))
+    const { dataDir, settings } = yield* Session.discovered(o.globals)
     const projects = yield* List.projects.pipe(Session.withDatabase("list-projects", settings, dataDir))
     const output = yield* Output
     for (const project of projects) yield* output.out(project)

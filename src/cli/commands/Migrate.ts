@@ -20,9 +20,7 @@ export const migrate = define({
 }, (o) =>
   Effect.gen(function*() {
     const output = yield* Output
-    const dataDir = yield* Session.dataDirectory(o.globals)
-    const cwd = yield* Session.workingDirectory
-    const { settings } = yield* Session.configuration(o.globals, Session.discover(cwd, dataDir))
+    const { dataDir, settings } = yield* Session.discovered(o.globals)
     // The database opens first, then the paths resolve (cli.md §9.21); planned inside the
     // transaction that executes it (D7), and a dry run rolls back.
     const { from, plan, to } = yield* Effect.gen(function*() {

@@ -27,9 +27,7 @@ export const release = define({
 }, (o) =>
   Effect.gen(function*() {
     const output = yield* Output
-    const dataDir = yield* Session.dataDirectory(o.globals)
-    const cwd = yield* Session.workingDirectory
-    const { settings } = yield* Session.configuration(o.globals, Session.discover(cwd, dataDir), { allowUnrelatedPath: o.allowUnrelatedPath })
+    const { cwd, dataDir, settings } = yield* Session.discovered(o.globals, { allowUnrelatedPath: o.allowUnrelatedPath })
     const path = yield* Session.targetPath("release", o.path, cwd)
     if (Option.isSome(o.tag) && o.untaggedOnly) {
       return yield* new InvalidArguments({ detail: "Cannot specify both --tag and --untagged-only" })

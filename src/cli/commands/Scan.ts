@@ -85,7 +85,6 @@ export const formatScan = (rows: ReadonlyArray<ScanRow>, format: "table" | "json
   }
 }
 
-const toCliIo = (e: { readonly reason: string }) => new CliIoError({ reason: e.reason })
 const parseFailure = (reason: string) => new InvalidConfiguration({ detail: `Failed to parse config: ${reason}` })
 
 export const scan = define({
@@ -108,9 +107,7 @@ export const scan = define({
   Effect.gen(function*() {
     const output = yield* Output
     const quiet = o.globals.quiet
-    const dataDir = yield* Session.dataDirectory(o.globals)
-    const cwd = yield* Session.workingDirectory
-    const effective = yield* Session.configuration(o.globals, Session.discover(cwd, dataDir), {
+    const { dataDir, ...effective } = yield* Session.discovered(o.globals, {
       min: Option.getOrUndefined(o.min),
       max: Option.getOrUndefined(o.max),
       occupancy: Common.occupancyLeaves({ ...o, skipOccupancyCheck: false })
@@ -130,7 +127,7 @@ export const scan = define({
         () => userConfigPath(dataDir)
       )
       const read = Effect.gen(function*() {
-        const text = yield* ExclusionFile.readOrEmpty(target).pipe(Effect.mapError(toCliIo))
+        const text = yield* ExclusionFile.readOrEmpty(target).pipe(Effect.mapError(CliIoError.fromCause))
         const items = yield* Either.flatMap(
           Either.mapLeft(parseYaml(text), (problems) => problems.join("; ")),
           ExclusionFile.listItems
@@ -144,7 +141,7 @@ export const scan = define({
       const added = result.unreservedOccupied.filter((p) => !singles.has(p)).map((p) => ({ start: p, end: p }))
       if (added.length > 0) {
         yield* ExclusionFile.rewrite(target, before.text, { _tag: "Add", entries: added, absorbed: [] }).pipe(
-          Effect.catchTag("IoError", (e) => Effect.fail(toCliIo(e)))
+          Effect.catchTag("IoError", (e) => Effect.fail(CliIoError.fromCause(e)))
         )
       }
       notes.push(`Added ${result.unreservedOccupied.length} exclusions to ${target}`)
@@ -154,7 +151,7 @@ export const scan = define({
         const compacted = ExclusionList.compact(entries)
         if (entries.length === after.items.length && compacted.length !== after.items.length) {
           yield* ExclusionFile.rewrite(target, after.text, { _tag: "Replace", entries: compacted }).pipe(
-            Effect.catchTag("IoError", (e) => Effect.fail(toCliIo(e)))
+            Effect.catchTag("IoError", (e) => Effect.fail(CliIoError.fromCause(e)))
           )
           notes.push(`Compacted ${after.items.length} exclusions to ${compacted.length}`)
         }

@@ -14,7 +14,7 @@ export const readNamedFile = (path: string): Effect.Effect<string, InvalidArgume
   fs.existsSync(path)
     ? Effect.try({
       try: () => fs.readFileSync(path, "utf8"),
-      catch: (cause) => new CliIoError({ reason: cause instanceof Error ? cause.message : String(cause) })
+      catch: CliIoError.fromCause
     })
     : Effect.fail(new InvalidArguments({ detail: `File not found: ${path}` }))
 
