@@ -1,5 +1,5 @@
 import * as Data from "effect/Data"
-import { causeMessage, IoError } from "../domain/Errors.js"
+import { causeMessage, FileSystemError } from "../domain/Errors.js"
 
 /**
  * Errors only the command line raises. Library errors live in src/domain/Errors.ts;
@@ -26,9 +26,9 @@ export class InvalidArguments extends Data.TaggedError("InvalidArguments")<{ rea
 
 /** An I/O failure of the CLI layer: stdout, config files, the working directory (exit 5). */
 export class CliIoError extends Data.TaggedError("CliIoError")<{ readonly reason: string }> {
-  /** From a thrown value, or from the library's IoError when the CLI layer did the I/O (exit 5). */
+  /** From a thrown value, or from the library's FileSystemError when the CLI layer did the I/O (exit 5). */
   static readonly fromCause = (cause: unknown) =>
-    new CliIoError({ reason: cause instanceof IoError ? cause.reason : causeMessage(cause) })
+    new CliIoError({ reason: cause instanceof FileSystemError ? cause.reason : causeMessage(cause) })
 
   override get message() {
     return `I/O error: ${this.reason}`

@@ -5,20 +5,20 @@ import type { AssertionFailed, CliIoError, ConfigurationRejected, InvalidArgumen
 export type Failure =
   | Errors.DatabaseBusy
   | Errors.DatabaseMissing
-  | Errors.DatabaseError
-  | Errors.DatabaseCorruption
+  | Errors.DatabaseFailure
+  | Errors.DatabaseCorrupt
   | Errors.UnsupportedSchemaVersion
   | Errors.MigrationRequired
   | Errors.MigrationBlocked
-  | Errors.IoError
+  | Errors.FileSystemError
   | Errors.InvalidPath
   | Errors.PathNotFound
-  | Errors.PermissionDenied
+  | Errors.PathPermissionDenied
   | Errors.SymlinkLoop
-  | Errors.ValidationFailed
+  | Errors.InvalidValue
   | Errors.ReservationConflict
-  | Errors.NotFound
-  | Errors.PortExhausted
+  | Errors.ReservationNotFound
+  | Errors.PortRangeExhausted
   | Errors.GroupAllocationFailed
   | Errors.StickyFieldChange
   | Errors.PathRelationshipViolation
@@ -40,20 +40,20 @@ const EXIT_CODES: Record<Failure["_tag"], number> = {
   UsageError: 4,
   InvalidArguments: 4,
   CliIoError: 5,
-  DatabaseError: 6,
-  DatabaseCorruption: 6,
+  DatabaseFailure: 6,
+  DatabaseCorrupt: 6,
   UnsupportedSchemaVersion: 6,
   MigrationRequired: 6,
   MigrationBlocked: 6,
-  IoError: 6,
+  FileSystemError: 6,
   InvalidPath: 6,
   PathNotFound: 6,
-  PermissionDenied: 6,
+  PathPermissionDenied: 6,
   SymlinkLoop: 6,
-  ValidationFailed: 6,
+  InvalidValue: 6,
   ReservationConflict: 6,
-  NotFound: 6,
-  PortExhausted: 6,
+  ReservationNotFound: 6,
+  PortRangeExhausted: 6,
   GroupAllocationFailed: 6,
   InvalidConfiguration: 7
 }

@@ -10,7 +10,7 @@ import type { ConfigScope, Effective } from "../config/Load.js"
 import { load } from "../config/Load.js"
 import type { Settings } from "../config/Settings.js"
 import type { AbsolutePath } from "../domain/AbsolutePath.js"
-import type { CanonicalizeError, DatabaseBusy, DatabaseError, OpenError } from "../domain/Errors.js"
+import type { CanonicalizeError, DatabaseBusy, DatabaseFailure, OpenError } from "../domain/Errors.js"
 import { InvalidConfiguration } from "../domain/Errors.js"
 import type { InvalidPath } from "../domain/Errors.js"
 import { canonicalize } from "../paths/Canonical.js"
@@ -128,7 +128,7 @@ export const withDatabase = (
 ) =>
 <A, E, R>(
   program: Effect.Effect<A, E, R>
-): Effect.Effect<A, Exclude<E, SqlError> | OpenError | DatabaseBusy | DatabaseError, Exclude<R, SqlClient.SqlClient>> => {
+): Effect.Effect<A, Exclude<E, SqlError> | OpenError | DatabaseBusy | DatabaseFailure, Exclude<R, SqlClient.SqlClient>> => {
   const file = Database.databaseFile(dataDir)
   const missing = options.dryRun && !settings.disableAutoinit && !fs.existsSync(file)
   return Effect.logDebug(missing ? `database: ${file} (missing: dry run plans against an empty one)` : `database: ${file}`).pipe(
@@ -143,7 +143,7 @@ export const withDatabase = (
       busyTimeoutSeconds: settings.busyTimeoutSeconds,
       autoInit: !settings.disableAutoinit
     }))
-  ) as Effect.Effect<A, Exclude<E, SqlError> | OpenError | DatabaseBusy | DatabaseError, Exclude<R, SqlClient.SqlClient>>
+  ) as Effect.Effect<A, Exclude<E, SqlError> | OpenError | DatabaseBusy | DatabaseFailure, Exclude<R, SqlClient.SqlClient>>
   // (mapError cannot express that the SqlError case is gone; the cast states it.)
 }
 

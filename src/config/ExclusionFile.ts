@@ -2,7 +2,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
-import { InvalidConfiguration, invalidField, IoError } from "../domain/Errors.js"
+import { InvalidConfiguration, invalidField, FileSystemError } from "../domain/Errors.js"
 import type { ListEdit } from "./EditYaml.js"
 import type { ExclusionItem } from "./FileSchema.js"
 import { editExcludedPorts } from "./EditYaml.js"
@@ -18,10 +18,10 @@ import { decodeConfig, parseYaml } from "./Yaml.js"
 
 
 /** The file's text; a missing file is an empty document. */
-export const readOrEmpty = (path: string): Effect.Effect<string, IoError> =>
+export const readOrEmpty = (path: string): Effect.Effect<string, FileSystemError> =>
   Effect.try({
     try: () => fs.existsSync(path) ? fs.readFileSync(path, "utf8") : "",
-    catch: IoError.fromCause
+    catch: FileSystemError.fromCause
   })
 
 /** The `excluded_ports` items of a document: undefined when the key is absent or null. */
@@ -44,7 +44,7 @@ export const validEntries = (items: ReadonlyArray<ExclusionItem>): ReadonlyArray
  * Writes through a temporary file beside the real target, so readers never see half a
  * file; a symlinked configuration stays a symlink and the file keeps its permissions.
  */
-export const writeAtomically = (path: string, text: string): Effect.Effect<void, IoError> =>
+export const writeAtomically = (path: string, text: string): Effect.Effect<void, FileSystemError> =>
   Effect.try({
     try: () => {
       const target = fs.existsSync(path) ? fs.realpathSync(path) : path
@@ -58,14 +58,14 @@ export const writeAtomically = (path: string, text: string): Effect.Effect<void,
         fs.rmSync(temporary, { force: true })
       }
     },
-    catch: IoError.fromCause
+    catch: FileSystemError.fromCause
   })
 
 /**
  * Applies `edit` to the text of `path` and checks that the result still parses as a
  * configuration with a valid exclusion list before anything is written.
  */
-export const rewrite = (path: string, text: string, edit: ListEdit): Effect.Effect<void, InvalidConfiguration | IoError> =>
+export const rewrite = (path: string, text: string, edit: ListEdit): Effect.Effect<void, InvalidConfiguration | FileSystemError> =>
   Effect.gen(function*() {
     const edited = editExcludedPorts(text, edit)
     if (Either.isLeft(edited)) return yield* new InvalidConfiguration({ detail: `Failed to parse config: ${edited.left}` })

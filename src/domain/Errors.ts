@@ -32,15 +32,15 @@ export class DatabaseMissing extends Data.TaggedError("DatabaseMissing")<{ reado
 }
 
 /** Any other SQLite error. */
-export class DatabaseError extends Data.TaggedError("DatabaseError")<{ readonly reason: string }> {
-  static readonly fromCause = (cause: unknown) => new DatabaseError({ reason: causeMessage(cause) })
+export class DatabaseFailure extends Data.TaggedError("DatabaseFailure")<{ readonly reason: string }> {
+  static readonly fromCause = (cause: unknown) => new DatabaseFailure({ reason: causeMessage(cause) })
 
   override get message() {
     return `database error: ${this.reason}`
   }
 }
 
-export class DatabaseCorruption extends Data.TaggedError("DatabaseCorruption")<{ readonly details: string }> {
+export class DatabaseCorrupt extends Data.TaggedError("DatabaseCorrupt")<{ readonly details: string }> {
   override get message() {
     return `database corruption detected: ${this.details}`
   }
@@ -66,8 +66,8 @@ export class MigrationRequired extends Data.TaggedError("MigrationRequired")<{
 }
 
 /** A library-level I/O failure (e.g. the data directory cannot be created). */
-export class IoError extends Data.TaggedError("IoError")<{ readonly reason: string }> {
-  static readonly fromCause = (cause: unknown) => new IoError({ reason: causeMessage(cause) })
+export class FileSystemError extends Data.TaggedError("FileSystemError")<{ readonly reason: string }> {
+  static readonly fromCause = (cause: unknown) => new FileSystemError({ reason: causeMessage(cause) })
 
   override get message() {
     return `I/O error: ${this.reason}`
@@ -86,7 +86,7 @@ export class PathNotFound extends Data.TaggedError("PathNotFound")<{ readonly pa
   }
 }
 
-export class PermissionDenied extends Data.TaggedError("PermissionDenied")<{ readonly path: string }> {
+export class PathPermissionDenied extends Data.TaggedError("PathPermissionDenied")<{ readonly path: string }> {
   override get message() {
     return `permission denied: ${this.path}`
   }
@@ -99,7 +99,7 @@ export class SymlinkLoop extends Data.TaggedError("SymlinkLoop")<{ readonly path
 }
 
 /** A value that fails a domain rule, e.g. `validation error for 'tag': …`. */
-export class ValidationFailed extends Data.TaggedError("ValidationFailed")<{
+export class InvalidValue extends Data.TaggedError("InvalidValue")<{
   readonly field: string
   readonly reason: string
 }> {
@@ -114,14 +114,14 @@ export class ReservationConflict extends Data.TaggedError("ReservationConflict")
   }
 }
 
-export class NotFound extends Data.TaggedError("NotFound")<{ readonly resource: string }> {
+export class ReservationNotFound extends Data.TaggedError("ReservationNotFound")<{ readonly resource: string }> {
   override get message() {
     return `not found: ${this.resource}`
   }
 }
 
 /** No port of the range could be handed out (semantics.md §7.6). */
-export class PortExhausted extends Data.TaggedError("PortExhausted")<{
+export class PortRangeExhausted extends Data.TaggedError("PortRangeExhausted")<{
   readonly range: string
   readonly details: string
 }> {
@@ -151,18 +151,18 @@ export class PathRelationshipViolation extends Data.TaggedError("PathRelationshi
 }
 
 /** Paths that canonicalization can fail with (semantics.md §3.2). */
-export type CanonicalizeError = PathNotFound | PermissionDenied | SymlinkLoop | IoError
+export type CanonicalizeError = PathNotFound | PathPermissionDenied | SymlinkLoop | FileSystemError
 
 /** What opening the database can fail with. */
 export type OpenError =
   | DatabaseBusy
   | DatabaseMissing
-  | DatabaseError
-  | DatabaseCorruption
+  | DatabaseFailure
+  | DatabaseCorrupt
   | UnsupportedSchemaVersion
   | MigrationRequired
   | MigrationBlocked
-  | IoError
+  | FileSystemError
 
 /** The effective configuration cannot be built (exit 7). `detail` names field and source. */
 export class InvalidConfiguration extends Data.TaggedError("InvalidConfiguration")<{ readonly detail: string }> {

@@ -1,7 +1,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { ValidationFailed } from "./Errors.js"
+import { InvalidValue } from "./Errors.js"
 import { Project, Task } from "./Identifier.js"
 import { Port } from "./Port.js"
 import { ReservationKey } from "./ReservationKey.js"
@@ -14,13 +14,13 @@ export type UnixSeconds = typeof UnixSeconds.Type
  * "Now" in whole seconds (sub-seconds truncated), captured once per command. A clock
  * outside the storable range is refused, so trop never writes a row it cannot read back.
  */
-export const currentTime: Effect.Effect<UnixSeconds, ValidationFailed> = Effect.flatMap(
+export const currentTime: Effect.Effect<UnixSeconds, InvalidValue> = Effect.flatMap(
   Clock.currentTimeMillis,
   (ms) => {
     const seconds = Math.floor(ms / 1000)
     if (Schema.is(UnixSeconds)(seconds)) return Effect.succeed(seconds)
     return Effect.fail(
-      new ValidationFailed({
+      new InvalidValue({
         field: "timestamp",
         reason: seconds < 0
           ? "timestamp must be nonnegative"

@@ -1,7 +1,7 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type { ValidationFailed } from "../domain/Errors.js"
+import type { InvalidValue } from "../domain/Errors.js"
 import type { Reservation, UnixSeconds } from "../domain/Reservation.js"
 import { currentTime } from "../domain/Reservation.js"
 import type { DirectoryStatus, UninspectableKind } from "../paths/Inspect.js"
@@ -88,7 +88,7 @@ export const execute = (cleanup: CleanupPlan): Effect.Effect<CleanupResult, Stor
 export const run = (
   policy: CleanupPolicy,
   options: { readonly dryRun: boolean }
-): Effect.Effect<{ readonly plan: CleanupPlan; readonly result: CleanupResult; readonly now: UnixSeconds }, StoreError | ValidationFailed, SqlClient.SqlClient> =>
+): Effect.Effect<{ readonly plan: CleanupPlan; readonly result: CleanupResult; readonly now: UnixSeconds }, StoreError | InvalidValue, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const now = yield* currentTime
     const cleanup = yield* plan(yield* Reservations.all, policy, now)

@@ -5,7 +5,7 @@ import * as Option from "effect/Option"
 import type { Settings } from "../config/Settings.js"
 import type { AbsolutePath } from "../domain/AbsolutePath.js"
 import type { PathRelationshipViolation, StickyFieldChange } from "../domain/Errors.js"
-import { GroupAllocationFailed, ReservationConflict, ValidationFailed } from "../domain/Errors.js"
+import { GroupAllocationFailed, ReservationConflict, InvalidValue } from "../domain/Errors.js"
 import type { Project, Tag, Task } from "../domain/Identifier.js"
 import type { Port } from "../domain/Port.js"
 import * as PortModule from "../domain/Port.js"
@@ -61,7 +61,7 @@ export type GroupError =
   | StickyFieldChange
   | ReservationConflict
   | GroupAllocationFailed
-  | ValidationFailed
+  | InvalidValue
 
 /** Compares tags in UTF-8 byte order, as the spec orders services and SQLite orders rows. */
 export const byTag = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b))
@@ -179,14 +179,14 @@ export const plan = (
     const at = yield* currentTime
     const { path } = request
     if (request.services.length === 0) {
-      return yield* new ValidationFailed({
+      return yield* new InvalidValue({
         field: "reservations.services",
         reason: "Reservation group must contain at least one service"
       })
     }
     const base = Option.getOrElse(request.base, () => settings.range.min)
     if (base < settings.range.min || base > settings.range.max) {
-      return yield* new ValidationFailed({
+      return yield* new InvalidValue({
         field: "reservations.base",
         reason: `Base port ${base} must be within port range ${settings.range.min}..${settings.range.max}`
       })

@@ -2,7 +2,7 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import type { AbsolutePath } from "../domain/AbsolutePath.js"
 import { isUnder, rebase } from "../domain/AbsolutePath.js"
-import { NotFound, ReservationConflict } from "../domain/Errors.js"
+import { ReservationNotFound, ReservationConflict } from "../domain/Errors.js"
 import type { Reservation } from "../domain/Reservation.js"
 import * as Key from "../domain/ReservationKey.js"
 import type { StoreError } from "../store/Reservations.js"
@@ -36,12 +36,12 @@ export interface MigratePlan {
  */
 export const plan = (
   request: MigrateRequest
-): Effect.Effect<MigratePlan, StoreError | NotFound | ReservationConflict, SqlClient.SqlClient> =>
+): Effect.Effect<MigratePlan, StoreError | ReservationNotFound | ReservationConflict, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const rows = yield* Reservations.all
     const sources = rows.filter((r) => request.recursive ? isUnder(r.key.path, request.from) : r.key.path === request.from)
     if (sources.length === 0 && !request.recursive) {
-      return yield* new NotFound({ resource: `reservation at ${request.from}` })
+      return yield* new ReservationNotFound({ resource: `reservation at ${request.from}` })
     }
     const moves = sources.map((source) => ({
       source,

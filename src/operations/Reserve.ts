@@ -3,8 +3,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type { AbsolutePath } from "../domain/AbsolutePath.js"
-import type { PathRelationshipViolation, StickyFieldChange, ValidationFailed } from "../domain/Errors.js"
-import { PortExhausted } from "../domain/Errors.js"
+import type { PathRelationshipViolation, StickyFieldChange, InvalidValue } from "../domain/Errors.js"
+import { PortRangeExhausted } from "../domain/Errors.js"
 import type { Project, Task } from "../domain/Identifier.js"
 import type { Port } from "../domain/Port.js"
 import * as PortRange from "../domain/PortRange.js"
@@ -54,7 +54,7 @@ export interface ReservePlan {
   readonly cleanup: Option.Option<CleanupPlan>
 }
 
-export type ReserveError = StoreError | PathRelationshipViolation | StickyFieldChange | PortExhausted | ValidationFailed
+export type ReserveError = StoreError | PathRelationshipViolation | StickyFieldChange | PortRangeExhausted | InvalidValue
 
 /** `Reserve port 5001 for /p:web` or `Refresh reservation /p:web on port 5001` (D4). */
 export const describe = (plan: ReservePlan): ReadonlyArray<string> => {
@@ -94,7 +94,7 @@ const allocateWithCleanup = (
   settings: Settings,
   rows: ReadonlyArray<Reservation>,
   at: UnixSeconds
-): Effect.Effect<{ readonly port: Port; readonly cleanup: Option.Option<CleanupPlan> }, PortExhausted, Occupancy> =>
+): Effect.Effect<{ readonly port: Port; readonly cleanup: Option.Option<CleanupPlan> }, PortRangeExhausted, Occupancy> =>
   Effect.gen(function*() {
     const attempt = (others: ReadonlyArray<Reservation>) => {
       const availability: Availability = {
@@ -113,7 +113,7 @@ const allocateWithCleanup = (
       })
     }
     const exhausted = (details: string) =>
-      new PortExhausted({ range: PortRange.format(settings.range), details })
+      new PortRangeExhausted({ range: PortRange.format(settings.range), details })
     const first = yield* attempt(rows)
     if (Either.isRight(first)) return { port: first.right, cleanup: Option.none() }
     if (settings.disableAutoprune && settings.disableAutoexpire) {

@@ -3,7 +3,7 @@ import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import { AbsolutePath } from "../domain/AbsolutePath.js"
 import type { CanonicalizeError } from "../domain/Errors.js"
-import { causeCode, IoError, PathNotFound, PermissionDenied, SymlinkLoop } from "../domain/Errors.js"
+import { causeCode, FileSystemError, PathNotFound, PathPermissionDenied, SymlinkLoop } from "../domain/Errors.js"
 
 const toError = (path: string, cause: unknown): CanonicalizeError => {
   switch (causeCode(cause)) {
@@ -12,11 +12,11 @@ const toError = (path: string, cause: unknown): CanonicalizeError => {
       return new PathNotFound({ path })
     case "EACCES":
     case "EPERM":
-      return new PermissionDenied({ path })
+      return new PathPermissionDenied({ path })
     case "ELOOP":
       return new SymlinkLoop({ path })
     default:
-      return IoError.fromCause(cause)
+      return FileSystemError.fromCause(cause)
   }
 }
 

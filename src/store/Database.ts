@@ -12,9 +12,9 @@ import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import type { OpenError } from "../domain/Errors.js"
 import {
-  DatabaseError,
+  DatabaseFailure,
   DatabaseMissing,
-  IoError,
+  FileSystemError,
   MigrationRequired,
   UnsupportedSchemaVersion
 } from "../domain/Errors.js"
@@ -134,14 +134,14 @@ const initialize = (sql: SqlClient.SqlClient) =>
  */
 const openClient = (file: string, readonly: boolean) =>
   SqliteClient.make({ filename: file, readonly, disableWAL: true }).pipe(
-    Effect.catchAllDefect((defect) => Effect.fail(DatabaseError.fromCause(defect))),
+    Effect.catchAllDefect((defect) => Effect.fail(DatabaseFailure.fromCause(defect))),
     Effect.provide(Reactivity.layer)
   )
 
 const ensureDataDir = (file: string) =>
   Effect.try({
     try: () => fs.mkdirSync(nodePath.dirname(file), { recursive: true }),
-    catch: IoError.fromCause
+    catch: FileSystemError.fromCause
   })
 
 /**

@@ -6,7 +6,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as nodePath from "node:path"
 import { AbsolutePath } from "../domain/AbsolutePath.js"
-import { DatabaseCorruption } from "../domain/Errors.js"
+import { DatabaseCorrupt } from "../domain/Errors.js"
 import { Project, Tag, Task } from "../domain/Identifier.js"
 import * as Port from "../domain/Port.js"
 import type { Reservation } from "../domain/Reservation.js"
@@ -47,7 +47,7 @@ const keyText = (value: unknown, type: string, untagged = false): string =>
     : JSON.stringify(value)
 
 const corruption = (row: StoredRow, field: string, reason: string) =>
-  new DatabaseCorruption({
+  new DatabaseCorrupt({
     details: `table=reservations, field=${field}, key=path=${keyText(row.path, row.path_type)}, tag=${
       keyText(row.tag, row.tag_type, true)
     }: ${reason}. ${RECOVERY}`
@@ -105,8 +105,8 @@ const decodeTimestamp = (value: unknown, type: string): Check<UnixSeconds> =>
       ? Either.right(n)
       : Either.left("timestamp is outside the supported display and serialization range"))
 
-/** Decodes a row fail-closed: the first bad column is a `DatabaseCorruption`, never skipped. */
-const decode = (row: StoredRow): Either.Either<Reservation, DatabaseCorruption> =>
+/** Decodes a row fail-closed: the first bad column is a `DatabaseCorrupt`, never skipped. */
+const decode = (row: StoredRow): Either.Either<Reservation, DatabaseCorrupt> =>
   Either.all({
     path: Either.mapLeft(decodePath(row.path, row.path_type), (r) => ["path", r] as const),
     tag: Either.mapLeft(decodeTag(row.tag, row.tag_type), (r) => ["tag", r] as const),
@@ -162,7 +162,7 @@ const decodeAll = (rows: ReadonlyArray<StoredRow>) =>
     Effect.forEach(rows, (row) => Effect.flatMap(markInvalidUtf8(sql, row), (checked) => decode(checked))))
 
 /** Errors every reservation query can fail with. */
-export type StoreError = SqlError | DatabaseCorruption
+export type StoreError = SqlError | DatabaseCorrupt
 
 const selectRows = (sql: SqlClient.SqlClient) =>
   sql`SELECT rowid AS row_id, path, typeof(path) AS path_type, tag, typeof(tag) AS tag_type,

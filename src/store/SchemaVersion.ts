@@ -1,10 +1,10 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
-import { DatabaseCorruption } from "../domain/Errors.js"
+import { DatabaseCorrupt } from "../domain/Errors.js"
 import { RECOVERY } from "./Corruption.js"
 
 const versionCorruption = (reason: string) =>
-  new DatabaseCorruption({ details: `table=metadata, field=value, key="schema_version": ${reason}. ${RECOVERY}` })
+  new DatabaseCorrupt({ details: `table=metadata, field=value, key="schema_version": ${reason}. ${RECOVERY}` })
 
 /** Whether TEXT read back as `text` really was UTF-8: its stored bytes re-encode identically. */
 export const isUtf8Text = (text: string, raw: unknown): boolean =>

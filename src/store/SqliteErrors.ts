@@ -1,5 +1,5 @@
 import type { SqlError } from "@effect/sql/SqlError"
-import { causeCode, DatabaseBusy, DatabaseCorruption, DatabaseError } from "../domain/Errors.js"
+import { causeCode, DatabaseBusy, DatabaseCorrupt, DatabaseFailure } from "../domain/Errors.js"
 import { RECOVERY } from "./Corruption.js"
 
 /** better-sqlite3's error code (`SQLITE_BUSY_SNAPSHOT`, ...) behind an SqlError, if any. */
@@ -18,11 +18,11 @@ export const BEGIN_IMMEDIATE_FAILED = "Failed to begin an immediate transaction"
  * SQLite's own corruption codes, as validation reports them (semantics.md §13.9); outside
  * validation they stay database errors (§14: "a file that is not a database").
  */
-export const physicalCorruption = (error: SqlError): DatabaseCorruption | undefined => {
+export const physicalCorruption = (error: SqlError): DatabaseCorrupt | undefined => {
   const code = sqliteCode(error)
   if (code === undefined || !(code.startsWith("SQLITE_CORRUPT") || code.startsWith("SQLITE_NOTADB"))) return undefined
   const reason = error.cause instanceof Error ? error.cause.message : error.message
-  return new DatabaseCorruption({ details: `SQLite reported physical database corruption: ${reason}. ${RECOVERY}` })
+  return new DatabaseCorrupt({ details: `SQLite reported physical database corruption: ${reason}. ${RECOVERY}` })
 }
 
 /** The operation a command's lock timeout names: its BEGIN IMMEDIATE, or the command as a whole. */
@@ -31,13 +31,13 @@ export const commandOperation = (error: SqlError, command: string): string =>
 
 /**
  * Turns an SqlError into trop's typed error: a busy/locked error becomes `DatabaseBusy`
- * naming the operation that waited, anything else `DatabaseError`.
+ * naming the operation that waited, anything else `DatabaseFailure`.
  */
 export const classify = (
   error: SqlError,
   context: { readonly operation: string; readonly timeoutSeconds: number }
-): DatabaseBusy | DatabaseError => {
+): DatabaseBusy | DatabaseFailure => {
   if (isBusy(error)) return new DatabaseBusy({ operation: context.operation, timeoutSeconds: context.timeoutSeconds })
   const cause = error.cause
-  return new DatabaseError({ reason: cause instanceof Error ? cause.message : error.message })
+  return new DatabaseFailure({ reason: cause instanceof Error ? cause.message : error.message })
 }

@@ -1,6 +1,6 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
-import { DatabaseCorruption, MigrationRequired, UnsupportedSchemaVersion } from "../domain/Errors.js"
+import { DatabaseCorrupt, MigrationRequired, UnsupportedSchemaVersion } from "../domain/Errors.js"
 import { RECOVERY } from "./Corruption.js"
 import * as Reservations from "./Reservations.js"
 import { isUtf8Text, readSchemaVersion } from "./SchemaVersion.js"
@@ -12,7 +12,7 @@ import * as SchemaV2 from "./SchemaV2.js"
  * in the spec's order; the first failure is reported. Nothing is written.
  */
 
-const corrupt = (details: string) => new DatabaseCorruption({ details: `${details}; ${RECOVERY}` })
+const corrupt = (details: string) => new DatabaseCorrupt({ details: `${details}; ${RECOVERY}` })
 
 interface Column {
   readonly name: string
@@ -84,7 +84,7 @@ export const validate = Effect.gen(function*() {
   // 2. the version: exactly one TEXT row that parses as an i32 (no row is not "version 0" here).
   const [versionRows] = yield* sql<{ readonly n: number }>`SELECT count(*) AS n FROM metadata WHERE key = 'schema_version'`
   if (versionRows?.n !== 1) {
-    return yield* new DatabaseCorruption({
+    return yield* new DatabaseCorrupt({
       details: `table=metadata, field=value, key="schema_version": exactly one schema_version row is required. ${RECOVERY}`
     })
   }

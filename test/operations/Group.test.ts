@@ -253,7 +253,7 @@ describe("base and the scan range (semantics.md §8.3)", () => {
       yield* at(T0)
       for (const b of [4999, 5101, 1]) {
         const error = yield* Effect.flip(reserveGroup(sql, request(app, work, [svc("a")], { base: Option.some(port(b)) }), small()))
-        expect(error._tag).toBe("ValidationFailed")
+        expect(error._tag).toBe("InvalidValue")
         expect(error.message).toBe(`validation error for 'reservations.base': Base port ${b} must be within port range 5000..5100`)
       }
       expect(yield* rows(sql)).toEqual([])

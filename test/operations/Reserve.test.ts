@@ -329,7 +329,7 @@ describe("exhaustion (semantics.md §7.6)", () => {
       const error = yield* Effect.flip(
         reserve(sql, request(Key.make(path("app")), work), blocked({ disableAutoprune: true, disableAutoexpire: true }), [5002])
       )
-      expect(error._tag).toBe("PortExhausted")
+      expect(error._tag).toBe("PortRangeExhausted")
       expect(error.message).toBe(
         "port range 5000-5002 exhausted: cleanup was skipped (automatic pruning and expiration disabled); remaining blockers: reserved, excluded, occupied"
       )

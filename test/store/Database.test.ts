@@ -146,7 +146,7 @@ describe("schema version check on open (semantics.md §13.5)", () => {
       const file = nodePath.join(root, "trop.db")
       databaseWithVersion(file, "two")
       const error = yield* Effect.flip(Effect.scoped(open(file)))
-      expect(error._tag).toBe("DatabaseCorruption")
+      expect(error._tag).toBe("DatabaseCorrupt")
       expect(error.message).toBe(
         "database corruption detected: table=metadata, field=value, key=\"schema_version\": schema_version must be a base-10 signed integer. Make a copy before recovery; restore a known-good database or delete the disposable database and recreate its reservations. trop did not modify or repair the stored data"
       )
@@ -158,7 +158,7 @@ describe("schema version check on open (semantics.md §13.5)", () => {
       const file = nodePath.join(root, "trop.db")
       fs.writeFileSync(file, "this is not an sqlite database, just some text that is long enough to have a header".repeat(20))
       const error = yield* Effect.flip(Effect.scoped(open(file)))
-      expect(error._tag).toBe("DatabaseError")
+      expect(error._tag).toBe("DatabaseFailure")
       expect(error.message.startsWith("database error: ")).toBe(true)
     }))
 })

@@ -461,12 +461,12 @@ describe("rows that pass the preflight but fail v2 decoding (§13.7 step 5, §13
     ]
   ]
   for (const [name, insert, details] of cases) {
-    it.scoped(`${name}: DatabaseCorruption, rolled back to complete v1`, () =>
+    it.scoped(`${name}: DatabaseCorrupt, rolled back to complete v1`, () =>
       Effect.gen(function*() {
         const { dir, file } = yield* v1Fixture({ extra: [insert] })
         const before = inspect(file)
         const error = yield* Effect.flip(Effect.scoped(open(file)))
-        expect(error._tag).toBe("DatabaseCorruption")
+        expect(error._tag).toBe("DatabaseCorrupt")
         expect(error.message).toBe(`database corruption detected: table=reservations, ${details}. ${RECOVERY}`)
         const after = inspect(file)
         expect(after.schema).toEqual(before.schema)

@@ -39,7 +39,7 @@ const corruptionOf = (...bad: ReadonlyArray<RawRow>) =>
     const { file, sql } = yield* freshDatabase
     yield* insertRaw(file, [{ path: "/good", port: 4000 }, ...bad])
     const error = yield* Effect.flip(Reservations.all.pipe(Effect.provideService(SqlClient.SqlClient, sql)))
-    expect(error._tag).toBe("DatabaseCorruption")
+    expect(error._tag).toBe("DatabaseCorrupt")
     return error.message
   })
 
@@ -116,10 +116,10 @@ describe("fail-closed row decoding (semantics.md §13.8)", () => {
       yield* insertRaw(file, [{ path: "/p", tag: "web ", port: 5000 }, { path: "/q", port: 5001, project: "" }])
       const provide = Effect.provideService(SqlClient.SqlClient, sql)
       const byPort = yield* Effect.flip(provide(Reservations.byPort(port(5000))))
-      expect(byPort._tag).toBe("DatabaseCorruption")
+      expect(byPort._tag).toBe("DatabaseCorrupt")
       expect(byPort.message).toContain("field=tag, key=path=\"/p\", tag=\"web \":")
       const byKey = yield* Effect.flip(provide(Reservations.byKey(Key.make(abs("/q")))))
-      expect(byKey._tag).toBe("DatabaseCorruption")
+      expect(byKey._tag).toBe("DatabaseCorrupt")
       expect(byKey.message).toContain("field=project, key=path=\"/q\", tag=<untagged>:")
     }))
 })

@@ -99,7 +99,7 @@ const failure = (f: Fixture) =>
   })
 
 const expectCorruption = (error: { readonly _tag: string; readonly message: string }, prefix: string) => {
-  expect(error._tag).toBe("DatabaseCorruption")
+  expect(error._tag).toBe("DatabaseCorrupt")
   expect(error.message.startsWith(`database corruption detected: ${prefix}`), error.message).toBe(true)
   expect(error.message.endsWith(SUFFIX), error.message).toBe(true)
 }
@@ -319,7 +319,7 @@ describe("check 5: every reservation row decodes (fail-closed, §13.8)", () => {
     it.scoped(`${name} → corruption naming table/field/key, never project/task values`, () =>
       Effect.gen(function*() {
         const error = yield* failure({ looseRows: [GOOD_ROW.replace("5000", "4999"), row] })
-        expect(error._tag).toBe("DatabaseCorruption")
+        expect(error._tag).toBe("DatabaseCorrupt")
         expect(error.message).toBe(`database corruption detected: table=reservations, ${details}. ${RECOVERY}`)
       }))
   }
@@ -327,7 +327,7 @@ describe("check 5: every reservation row decodes (fail-closed, §13.8)", () => {
   it.scoped("tag not valid UTF-8 → corruption with the key shown as <invalid UTF-8>", () =>
     Effect.gen(function*() {
       const error = yield* failure({ looseRows: [`'/a', CAST(X'77FF' AS TEXT), 5000, ${S}, 1, 1`] })
-      expect(error._tag).toBe("DatabaseCorruption")
+      expect(error._tag).toBe("DatabaseCorrupt")
       expect(error.message).toMatch(
         /^database corruption detected: table=reservations, field=tag, key=path="\/a", tag=<invalid UTF-8>: (stored TEXT is not valid UTF-8|tag must be the empty untagged sentinel or exact trimmed nonempty text)\. Make a copy before recovery; /
       )
@@ -461,7 +461,7 @@ describe("check 9: the stored table SQL equals the §13.3 DDL after token normal
     Effect.gen(function*() {
       const ddl = RESERVATIONS_DDL.replace("CHECK (port BETWEEN 1 AND 65535)", "CHECK (port BETWEEN 0 AND 65535)")
       const error = yield* failure({ reservations: ddl })
-      expect(error._tag).toBe("DatabaseCorruption")
+      expect(error._tag).toBe("DatabaseCorrupt")
       expect(error.message).toMatch(
         /^database corruption detected: schema v2 (reservations table is missing required constraint valid_port|table reservations does not exactly match the required definition); /
       )
@@ -547,7 +547,7 @@ describe("checks 11-12 and physical corruption", () => {
       fs.writeFileSync(file, bytes)
       const result = yield* validateUnchanged(dir, file)
       if (result._tag === "Right") throw new Error("validation unexpectedly passed")
-      expect(result.left._tag).toBe("DatabaseCorruption")
+      expect(result.left._tag).toBe("DatabaseCorrupt")
       expect(result.left.message).toMatch(
         /^database corruption detected: (SQLite reported physical database corruption: .+\. |SQLite physical integrity check failed: .+)/
       )
@@ -561,7 +561,7 @@ describe("checks 11-12 and physical corruption", () => {
       fs.writeFileSync(file, "this is a plain text file, not SQLite\n".repeat(200))
       const result = yield* validateUnchanged(dir, file)
       if (result._tag === "Right") throw new Error("validation unexpectedly passed")
-      expect(result.left._tag).toBe("DatabaseCorruption")
+      expect(result.left._tag).toBe("DatabaseCorrupt")
       expect(result.left.message).toMatch(/^database corruption detected: SQLite reported physical database corruption: .+\. Make a copy before recovery; /)
       expect(result.left.message.endsWith(SUFFIX)).toBe(true)
     }))

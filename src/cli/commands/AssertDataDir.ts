@@ -1,6 +1,6 @@
 import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
-import { causeMessage, DatabaseCorruption } from "../../domain/Errors.js"
+import { causeMessage, DatabaseCorrupt } from "../../domain/Errors.js"
 import * as Database from "../../store/Database.js"
 import { define } from "../Definition.js"
 import { AssertionFailed } from "../Errors.js"
@@ -11,7 +11,7 @@ import * as Session from "../Session.js"
  * Whether the data directory exists, and with --validate whether its database is valid
  * (cli.md §9.11). Never creates, migrates or repairs anything.
  */
-const exists = (dir: string, validate: boolean): Effect.Effect<boolean, DatabaseCorruption> =>
+const exists = (dir: string, validate: boolean): Effect.Effect<boolean, DatabaseCorrupt> =>
   Effect.try({
     try: () => {
       // With --validate every stat error but "missing" is reported, not taken for absence.
@@ -19,7 +19,7 @@ const exists = (dir: string, validate: boolean): Effect.Effect<boolean, Database
       return fs.statSync(dir, { throwIfNoEntry: false }) !== undefined
     },
     catch: (cause) =>
-      new DatabaseCorruption({
+      new DatabaseCorrupt({
         details: `cannot access the selected data directory ${dir}: ${causeMessage(cause)}; verify its path and permissions before retrying. trop did not initialize or modify the data directory`
       })
   })
@@ -43,7 +43,7 @@ export const assertDataDir = define({
     if (found && settings !== undefined) {
       const file = Database.databaseFile(dir)
       if (!fs.existsSync(file)) {
-        return yield* new DatabaseCorruption({
+        return yield* new DatabaseCorrupt({
           details:
             `the selected data directory does not contain ${file}; restore a known-good database or recreate disposable reservations. trop did not initialize or modify the data directory`
         })

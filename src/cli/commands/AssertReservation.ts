@@ -1,7 +1,7 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import { ValidationFailed } from "../../domain/Errors.js"
+import { InvalidValue } from "../../domain/Errors.js"
 import { tagFromInput } from "../../domain/Identifier.js"
 import * as Key from "../../domain/ReservationKey.js"
 import * as Reservations from "../../store/Reservations.js"
@@ -25,7 +25,7 @@ export const assertReservation = define({
       onNone: () => Effect.succeedNone,
       onSome: (raw) =>
         Either.match(tagFromInput(raw), {
-          onLeft: (reason) => Effect.fail(new ValidationFailed({ field: "tag", reason })),
+          onLeft: (reason) => Effect.fail(new InvalidValue({ field: "tag", reason })),
           onRight: Effect.succeedSome
         })
     })

@@ -39,7 +39,7 @@ export const compactExclusions = define({
       return yield* output.out(`Would save: [${compacted.map(ExclusionList.format).join(", ")}]`)
     }
     yield* ExclusionFile.rewrite(o.path, text, { _tag: "Replace", entries: compacted }).pipe(
-      Effect.catchTag("IoError", (e) => Effect.fail(CliIoError.fromCause(e)))
+      Effect.catchTag("FileSystemError", (e) => Effect.fail(CliIoError.fromCause(e)))
     )
     yield* output.out(`Updated ${o.path}`)
   }))

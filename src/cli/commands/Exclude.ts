@@ -71,7 +71,7 @@ export const exclude = define({
       return
     }
     yield* ExclusionFile.rewrite(file, text, { _tag: "Add", entries: [addition.entry], absorbed: addition.absorbed }).pipe(
-      Effect.catchTag("IoError", (e) => Effect.fail(CliIoError.fromCause(e)))
+      Effect.catchTag("FileSystemError", (e) => Effect.fail(CliIoError.fromCause(e)))
     )
     if (!o.globals.quiet) yield* output.out(`Added exclusion to ${file}`)
   }))

@@ -5,7 +5,7 @@ import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import type { Effective } from "../../config/Load.js"
 import * as EnvName from "../../domain/EnvName.js"
-import { ValidationFailed } from "../../domain/Errors.js"
+import { InvalidValue } from "../../domain/Errors.js"
 import { Tag, Task } from "../../domain/Identifier.js"
 import * as Port from "../../domain/Port.js"
 import type { GroupRequest } from "../../operations/Group.js"
@@ -81,7 +81,7 @@ const requestedTask = (option: Option.Option<string>, effective: Effective) =>
     onNone: () => Effect.succeed(effective.settings.task),
     onSome: (raw) =>
       raw.trim() === ""
-        ? Effect.fail(new ValidationFailed({ field: "task", reason: "Cannot be empty or only whitespace" }))
+        ? Effect.fail(new InvalidValue({ field: "task", reason: "Cannot be empty or only whitespace" }))
         : Effect.succeedSome(Task.make(raw.trim()))
   })
 
@@ -117,7 +117,7 @@ export const runGroup = (o: GroupValues, source: GroupSource) =>
       return yield* new InvalidArguments({ detail: `No trop configuration file found (searched from: ${cwd})` })
     }
     if (Option.isNone(effective.group)) {
-      return yield* new ValidationFailed({
+      return yield* new InvalidValue({
         field: "reservations",
         reason: "Effective configuration does not contain a reservation group"
       })

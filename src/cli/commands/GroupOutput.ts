@@ -1,6 +1,6 @@
 import * as Either from "effect/Either"
 import type { Environment } from "../../config/Env.js"
-import { ValidationFailed } from "../../domain/Errors.js"
+import { InvalidValue } from "../../domain/Errors.js"
 import * as EnvName from "../../domain/EnvName.js"
 
 /**
@@ -15,7 +15,7 @@ export type GroupFormat = typeof FORMATS[number]
 export type Shell = "bash" | "zsh" | "fish" | "powershell"
 
 /** `--shell`, case-insensitive, with its aliases. */
-export const parseShell = (raw: string): Either.Either<Shell, ValidationFailed> => {
+export const parseShell = (raw: string): Either.Either<Shell, InvalidValue> => {
   switch (raw.toLowerCase()) {
     case "bash":
     case "sh":
@@ -30,7 +30,7 @@ export const parseShell = (raw: string): Either.Either<Shell, ValidationFailed> 
       return Either.right("powershell")
     default:
       return Either.left(
-        new ValidationFailed({
+        new InvalidValue({
           field: "shell",
           reason: `unknown shell type '${raw}': supported shells are bash, zsh, fish, powershell`
         })
@@ -75,14 +75,14 @@ export const render = (
   entries: ReadonlyArray<Entry>,
   format: GroupFormat,
   shell: Shell
-): Either.Either<string, ValidationFailed> => {
+): Either.Either<string, InvalidValue> => {
   for (const { name, port } of entries) {
     const problem = EnvName.problem(name) ??
       (Number.isInteger(port) && port >= 1 && port <= 65535 ? undefined : "port must be an integer in 1..=65535")
-    if (problem !== undefined) return Either.left(new ValidationFailed({ field: "environment_variable", reason: problem }))
+    if (problem !== undefined) return Either.left(new InvalidValue({ field: "environment_variable", reason: problem }))
   }
   if (!EnvName.areUnique(entries.map((e) => e.name))) {
-    return Either.left(new ValidationFailed({ field: "environment_variable", reason: EnvName.UNIQUENESS_PROBLEM }))
+    return Either.left(new InvalidValue({ field: "environment_variable", reason: EnvName.UNIQUENESS_PROBLEM }))
   }
   switch (format) {
     case "export":

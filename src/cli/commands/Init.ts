@@ -1,7 +1,7 @@
 import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
 import { userConfigPath } from "../../config/Load.js"
-import { IoError, ValidationFailed } from "../../domain/Errors.js"
+import { FileSystemError, InvalidValue } from "../../domain/Errors.js"
 import * as Database from "../../store/Database.js"
 import * as Common from "../CommonOptions.js"
 import { define } from "../Definition.js"
@@ -31,7 +31,7 @@ export const CONFIG_TEMPLATE = `# Trop Configuration File
 # maximum_lock_wait_seconds: 5
 `
 
-const io = <A>(f: () => A) => Effect.try({ try: f, catch: IoError.fromCause })
+const io = <A>(f: () => A) => Effect.try({ try: f, catch: FileSystemError.fromCause })
 
 export const init = define({
   name: "init",
@@ -70,7 +70,7 @@ export const init = define({
       return
     }
     if (dbExists && !o.overwrite) {
-      return yield* new ValidationFailed({
+      return yield* new InvalidValue({
         field: "database",
         reason: `Database already exists at ${db}. Use --overwrite to replace it.`
       })

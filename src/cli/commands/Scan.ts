@@ -141,7 +141,7 @@ export const scan = define({
       const added = result.unreservedOccupied.filter((p) => !singles.has(p)).map((p) => ({ start: p, end: p }))
       if (added.length > 0) {
         yield* ExclusionFile.rewrite(target, before.text, { _tag: "Add", entries: added, absorbed: [] }).pipe(
-          Effect.catchTag("IoError", (e) => Effect.fail(CliIoError.fromCause(e)))
+          Effect.catchTag("FileSystemError", (e) => Effect.fail(CliIoError.fromCause(e)))
         )
       }
       notes.push(`Added ${result.unreservedOccupied.length} exclusions to ${target}`)
@@ -151,7 +151,7 @@ export const scan = define({
         const compacted = ExclusionList.compact(entries)
         if (entries.length === after.items.length && compacted.length !== after.items.length) {
           yield* ExclusionFile.rewrite(target, after.text, { _tag: "Replace", entries: compacted }).pipe(
-            Effect.catchTag("IoError", (e) => Effect.fail(CliIoError.fromCause(e)))
+            Effect.catchTag("FileSystemError", (e) => Effect.fail(CliIoError.fromCause(e)))
           )
           notes.push(`Compacted ${after.items.length} exclusions to ${compacted.length}`)
         }
