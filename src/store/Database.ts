@@ -1,13 +1,12 @@
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
-import type { Connection } from "@effect/sql/SqlConnection"
-import { SqlError } from "@effect/sql/SqlError"
+import type { SqlError } from "@effect/sql/SqlError"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import type { OpenError } from "../domain/Errors.js"
@@ -22,7 +21,8 @@ import { migrateV1 } from "./Migration.js"
 import { readSchemaVersion } from "./SchemaVersion.js"
 import { validate } from "./Validation.js"
 import * as SchemaV2 from "./SchemaV2.js"
-import { BEGIN_IMMEDIATE_FAILED, classify, isBusy, physicalCorruption } from "./SqliteErrors.js"
+import { classify, isBusy, physicalCorruption } from "./SqliteErrors.js"
+import { withImmediateTransactions } from "./Transaction.js"
 
 /** How to open trop's database. */
 export interface DatabaseOptions {
@@ -41,42 +41,6 @@ export const databaseFile = (dataDir: string): string => nodePath.join(dataDir, 
 
 /** The operation named when a lock wait expires while opening. */
 export const OPENING = "opening, configuring, or migrating the database"
-
-const exec = (statement: string) => (conn: Connection): Effect.Effect<void, SqlError> =>
-  Effect.asVoid(conn.executeUnprepared(statement, [], undefined))
-
-/**
- * Gives `client` a `withTransaction` that starts with `BEGIN IMMEDIATE`. The stock one
- * issues a deferred `BEGIN`, whose later upgrade to a write lock fails instead of waiting
- * (../shared/ARCHITECTURE.md). It shares the client's connection and the
- * `TransactionConnection` tag, so statements inside join the transaction and nested calls
- * become savepoints. We own `client`, so replacing one method is safe.
- */
-export const withImmediateTransactions = (client: SqlClient.SqlClient): SqlClient.SqlClient => {
-  // makeWithTransaction rolls back after ANY failure, including a BEGIN that never
-  // started a transaction (e.g. busy); that ROLLBACK would fail and become a defect.
-  let open = false
-  const end = (statement: string) => (conn: Connection) =>
-    open ? Effect.ensuring(exec(statement)(conn), Effect.sync(() => (open = false))) : Effect.void
-  const withTransaction = SqlClient.makeWithTransaction({
-    transactionTag: SqlClient.TransactionConnection,
-    spanAttributes: [],
-    acquireConnection: Effect.flatMap(
-      Scope.make(),
-      (scope) => Effect.map(Scope.extend(client.reserve, scope), (conn) => [scope, conn] as const)
-    ),
-    begin: (conn) =>
-      exec("BEGIN IMMEDIATE")(conn).pipe(
-        Effect.tap(() => (open = true)),
-        Effect.mapError((e) => new SqlError({ cause: e.cause, message: BEGIN_IMMEDIATE_FAILED }))
-      ),
-    savepoint: (conn, id) => exec(`SAVEPOINT trop_${id}`)(conn),
-    commit: end("COMMIT"),
-    rollback: end("ROLLBACK"),
-    rollbackSavepoint: (conn, id) => exec(`ROLLBACK TO SAVEPOINT trop_${id}`)(conn)
-  })
-  return Object.assign(client, { withTransaction })
-}
 
 /** Real time, independent of any TestClock: lock waits are about other processes. */
 const sleepMillis = (ms: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))

@@ -1,6 +1,7 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import { causeCode, DatabaseBusy, DatabaseCorrupt, DatabaseFailure } from "../domain/Errors.js"
 import { RECOVERY } from "./Corruption.js"
+import { BEGIN_FAILED, COMMIT_FAILED } from "./Transaction.js"
 
 /** better-sqlite3's error code (`SQLITE_BUSY_SNAPSHOT`, ...) behind an SqlError, if any. */
 export const sqliteCode = (error: SqlError): string | undefined => causeCode(error.cause)
@@ -10,9 +11,6 @@ export const isBusy = (error: SqlError): boolean => {
   const code = sqliteCode(error)
   return code !== undefined && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))
 }
-
-/** The SqlError message our BEGIN IMMEDIATE failures carry, so they name their operation. */
-export const BEGIN_IMMEDIATE_FAILED = "Failed to begin an immediate transaction"
 
 /**
  * SQLite's own corruption codes, as validation reports them (semantics.md §13.9); outside
@@ -27,7 +25,11 @@ export const physicalCorruption = (error: SqlError): DatabaseCorrupt | undefined
 
 /** The operation a command's lock timeout names: its BEGIN IMMEDIATE, or the command as a whole. */
 export const commandOperation = (error: SqlError, command: string): string =>
-  error.message === BEGIN_IMMEDIATE_FAILED ? "starting an immediate database transaction" : `executing the ${command} command`
+  error.message === BEGIN_FAILED
+    ? "starting an immediate database transaction"
+    : error.message === COMMIT_FAILED
+    ? "committing the database transaction"
+    : `executing the ${command} command`
 
 /**
  * Turns an SqlError into trop's typed error: a busy/locked error becomes `DatabaseBusy`
