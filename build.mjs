@@ -2,14 +2,25 @@
 // - dist/trop.cjs: the CLI bundled into one file (one module to load instead of
 //   hundreds); better-sqlite3 stays external (native addon).
 // - dist/bin.cjs: the `trop` executable, which runs dist/trop.cjs through V8's code cache
-//   (src/launch.ts); the cache is warmed here by one representative run.
-// - dist/lib/: the library entry (src/index.ts) compiled with declarations.
+//   (src/launch.ts); the cache (dist/trop.cjs.cache, not published) is warmed here by one
+//   representative run.
+// - dist/lib/: the library's ES modules with declarations, compiled by tsc from the package
+//   entries src/index.ts ("trop"), src/promise.ts ("trop/promise") and src/vitest.ts
+//   ("trop/vitest").
+// - dist/cjs/: CommonJS for `require`: index.cjs and promise.cjs, one esbuild bundle of each
+//   entry with every package dependency left external (the user's own effect, @effect/*,
+//   yaml and better-sqlite3 are used); beside them a copy of dist/lib's declarations, which
+//   dist/cjs/package.json ("type": "commonjs") makes CommonJS declarations, with
+//   index.d.cts and promise.d.cts as the entries. Each bundle has its own copy of trop's
+//   modules, so a CommonJS program that requires both entries gets two copies.
+// package.json's "exports" maps the entries onto these files; its "files" list publishes
+// dist/ without the code cache.
 import { build } from "esbuild"
 import { execFileSync } from "node:child_process"
-import { chmodSync, mkdtempSync, rmSync } from "node:fs"
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join, relative } from "node:path"
 
 /**
  * @effect/cli imports parsers for config-file formats (yaml, toml, ini) behind options trop
@@ -26,6 +37,10 @@ const dropUnused = {
 }
 
 const common = { bundle: true, platform: "node", target: "node20", minify: true, legalComments: "none", logLevel: "warning" }
+
+// The library outputs are remade from scratch, so a module deleted from src/ leaves nothing behind.
+rmSync("dist/lib", { recursive: true, force: true })
+rmSync("dist/cjs", { recursive: true, force: true })
 
 await build({
   ...common,
@@ -58,5 +73,31 @@ try {
   rmSync(scratch, { recursive: true, force: true })
 }
 
+// The library as ES modules with declarations.
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
 execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { stdio: "inherit" })
+
+// The library as CommonJS: "trop/vitest" is left out (vitest itself is ES modules only).
+const cjsEntries = ["index", "promise"]
+await build({
+  entryPoints: cjsEntries.map((entry) => `src/${entry}.ts`),
+  outdir: "dist/cjs",
+  outExtension: { ".js": ".cjs" },
+  bundle: true,
+  packages: "external",
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  logLevel: "warning"
+})
+/** Every file under `directory`, relative to it. */
+const walk = (directory) =>
+  readdirSync(directory, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(directory, join(entry.parentPath ?? entry.path, entry.name)))
+for (const file of walk("dist/lib").filter((f) => f.endsWith(".d.ts") && f !== "vitest.d.ts")) {
+  mkdirSync(dirname(join("dist/cjs", file)), { recursive: true })
+  copyFileSync(join("dist/lib", file), join("dist/cjs", file))
+}
+for (const entry of cjsEntries) copyFileSync(`dist/lib/${entry}.d.ts`, `dist/cjs/${entry}.d.cts`)
+writeFileSync("dist/cjs/package.json", `${JSON.stringify({ type: "commonjs" }, null, 2)}\n`)

@@ -1,12 +1,8 @@
-import { fileURLToPath } from "node:url"
 import { defineConfig } from "vitest/config"
 
 export default defineConfig({
-  resolve: {
-    // Examples import the package by name, as users do.
-    alias: { trop: fileURLToPath(new URL("./src/index.ts", import.meta.url)) }
-  },
   test: {
+    // examples/ is not here: test/package/ typechecks and runs it against the packed tarball.
     include: ["test/**/*.test.ts"],
     // CLI and concurrency tests spawn real processes; CI machines have 2 cores.
     testTimeout: 60_000,

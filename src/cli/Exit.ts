@@ -20,6 +20,7 @@ export type Failure =
   | Errors.ReservationNotFound
   | Errors.PortRangeExhausted
   | Errors.GroupAllocationFailed
+  | Errors.InvalidGroup
   | Errors.StickyFieldChange
   | Errors.PathRelationshipViolation
   | Errors.InvalidConfiguration
@@ -55,6 +56,7 @@ const EXIT_CODES: Record<Failure["_tag"], number> = {
   ReservationNotFound: 6,
   PortRangeExhausted: 6,
   GroupAllocationFailed: 6,
+  InvalidGroup: 6,
   InvalidConfiguration: 7
 }
 
@@ -63,8 +65,28 @@ export const exitCode = (failure: Failure): number => EXIT_CODES[failure._tag]
 /** An internal defect: one line, exit 6 (cli.md §1). */
 export const DEFECT_EXIT_CODE = 6
 
+/**
+ * A failure in the CLI's words: library errors carry data and never name flags; the
+ * options that would get past them are named here.
+ */
+const cliMessage = (failure: Failure): string => {
+  switch (failure._tag) {
+    case "StickyFieldChange": {
+      const allow = failure.field === "project" ? "--allow-project-change" : "--allow-task-change"
+      const group = failure.group === undefined ? "" : ` (group at ${failure.group})`
+      return `cannot change sticky field '${failure.field}': ${failure.change} without --force or ${allow}${group}`
+    }
+    case "ReservationConflict":
+      return failure.conflicting === undefined ? failure.message : `${failure.message} Use --force to overwrite.`
+    case "DatabaseMissing":
+      return "Data directory not found (use --data-dir or enable auto-init)"
+    default:
+      return failure.message
+  }
+}
+
 /** The stderr text of a failure: one `Error:` line, or a usage error with its hint. */
 export const render = (failure: Failure): string =>
   failure._tag === "UsageError"
     ? `${failure.message}\n\nUsage: ${failure.usage}\n\nFor more information, try '--help'.`
-    : `Error: ${failure.message}`
+    : `Error: ${cliMessage(failure)}`

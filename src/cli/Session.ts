@@ -4,8 +4,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as fs from "node:fs"
-import * as nodePath from "node:path"
 import type { CommandLineSettings } from "../config/CommandLine.js"
+import * as DataDir from "../config/DataDir.js"
 import type { ConfigScope, Effective } from "../config/Load.js"
 import { load } from "../config/Load.js"
 import type { Settings } from "../config/Settings.js"
@@ -17,7 +17,7 @@ import { canonicalize } from "../paths/Canonical.js"
 import type { PathContext } from "../paths/Normalize.js"
 import { normalize } from "../paths/Normalize.js"
 import * as Database from "../store/Database.js"
-import { classify, commandOperation } from "../store/SqliteErrors.js"
+import { classifyAll } from "../store/SqliteErrors.js"
 import { CliIoError, UsageError } from "./Errors.js"
 import type { GlobalValues } from "./Globals.js"
 import { usageLine } from "./Help.js"
@@ -29,28 +29,21 @@ import { Output } from "./Output.js"
  * effective configuration, database access.
  */
 
-/** HOME, then USERPROFILE (cli.md §5.3). */
-export const home = (env: Invocation["Type"]["env"]) => env.HOME ?? env.USERPROFILE
-
 /** `--data-dir` ▸ `TROP_DATA_DIR` ▸ `$HOME/.trop`, used verbatim (cli.md §1, step 2). */
 export const dataDirectory = (globals: GlobalValues) =>
   Effect.gen(function*() {
     const { env } = yield* Invocation
-    const explicit = Option.orElse(globals.dataDir, () => Option.fromNullable(env.TROP_DATA_DIR))
-    if (Option.isSome(explicit)) {
-      if (explicit.value === "") {
-        return yield* new UsageError({
-          detail: "a value is required for '--data-dir <PATH>' but none was supplied",
-          usage: usageLine(undefined)
-        })
-      }
-      return explicit.value
+    const dir = DataDir.resolve(Option.getOrUndefined(globals.dataDir), env)
+    if (dir === "") {
+      return yield* new UsageError({
+        detail: "a value is required for '--data-dir <PATH>' but none was supplied",
+        usage: usageLine(undefined)
+      })
     }
-    const h = home(env)
-    if (h === undefined || h === "") {
+    if (dir === undefined) {
       return yield* new InvalidConfiguration({ detail: "Could not determine the trop data directory" })
     }
-    return nodePath.join(h, ".trop")
+    return dir
   }).pipe(Effect.tap((dir) => Effect.logDebug(`data directory: ${dir}`)))
 
 /** Where relative and `~` paths point. */
@@ -58,7 +51,7 @@ export const pathContext: Effect.Effect<PathContext, CliIoError, Invocation> = E
   Invocation,
   ({ cwd, env }) =>
     Effect.try({
-      try: () => ({ cwd: cwd(), home: home(env) }),
+      try: () => ({ cwd: cwd(), home: DataDir.home(env) }),
       catch: CliIoError.fromCause
     })
 )
@@ -133,22 +126,14 @@ export const withDatabase = (
   const missing = options.dryRun && !settings.disableAutoinit && !fs.existsSync(file)
   return Effect.logDebug(missing ? `database: ${file} (missing: dry run plans against an empty one)` : `database: ${file}`).pipe(
     Effect.zipRight(program),
-    Effect.mapError((e) =>
-      isSqlError(e)
-        ? classify(e, { operation: commandOperation(e, command), timeoutSeconds: settings.busyTimeoutSeconds })
-        : e
-    ),
+    classifyAll(command, settings.busyTimeoutSeconds),
     Effect.provide(Database.layer({
       file: missing ? Database.IN_MEMORY : file,
       busyTimeoutSeconds: settings.busyTimeoutSeconds,
       autoInit: !settings.disableAutoinit
     }))
-  ) as Effect.Effect<A, Exclude<E, SqlError> | OpenError | DatabaseBusy | DatabaseFailure, Exclude<R, SqlClient.SqlClient>>
-  // (mapError cannot express that the SqlError case is gone; the cast states it.)
+  )
 }
-
-const isSqlError = (e: unknown): e is SqlError =>
-  typeof e === "object" && e !== null && "_tag" in e && e._tag === "SqlError"
 
 /** Runs a mutating program in ONE immediate transaction, or plans it and rolls back (D4). */
 export const transaction = (dryRun: boolean) =>

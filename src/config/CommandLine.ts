@@ -1,7 +1,7 @@
 import * as Option from "effect/Option"
 import type { OccupancyCheck } from "../probe/Policy.js"
-import type { ConfigLayer, Merged } from "./Effective.js"
-import { COMMAND_LINE, setMax, setMin } from "./Effective.js"
+import type { ConfigLayer, ExclusionEntry, Merged, Source } from "./Effective.js"
+import { addExclusions, COMMAND_LINE, setMax, setMin } from "./Effective.js"
 import type { OutputFormat } from "./Settings.js"
 
 /**
@@ -26,18 +26,23 @@ export interface CommandLineSettings {
   readonly occupancy?: Partial<OccupancyCheck> | undefined
   readonly outputFormat?: OutputFormat | undefined
   readonly expireAfterDays?: number | undefined
+  /** Added to the exclusions of every other layer (library options; the CLI has no such option). */
+  readonly exclusions?: ReadonlyArray<ExclusionEntry> | undefined
 }
 
-const fromCommandLine = <A>(value: A) => ({ value, source: COMMAND_LINE })
-
-/** The command-line layers 6 and 7 of semantics.md §4.3. */
-export const layer = (cli: CommandLineSettings): ConfigLayer => (m: Merged): Merged => {
+/**
+ * The command-line layers, the last two: options override every file and variable.
+ * `source` names them in errors: `<command line>`, or the library's `<options>`.
+ */
+export const layer = (cli: CommandLineSettings, source: Source = COMMAND_LINE): ConfigLayer => (m: Merged): Merged => {
+  const fromCommandLine = <A>(value: A) => ({ value, source })
   let r = m
   if (cli.busyTimeoutSeconds !== undefined) r = { ...r, maximumLockWaitSeconds: fromCommandLine(cli.busyTimeoutSeconds) }
   if (cli.disableAutoinit) r = { ...r, disableAutoinit: true }
   if (cli.project !== undefined) r = { ...r, project: Option.some(fromCommandLine(cli.project)) }
-  if (cli.min !== undefined) r = setMin(r, cli.min, COMMAND_LINE)
-  if (cli.max !== undefined) r = setMax(r, cli.max, COMMAND_LINE)
+  if (cli.min !== undefined) r = setMin(r, cli.min, source)
+  if (cli.max !== undefined) r = setMax(r, cli.max, source)
+  if (cli.exclusions !== undefined) r = addExclusions(r, cli.exclusions, source)
   if (cli.allowUnrelatedPath) r = { ...r, allowUnrelatedPath: true }
   if (cli.allowProjectChange) r = { ...r, allowChangeProject: true }
   if (cli.allowTaskChange) r = { ...r, allowChangeTask: true }

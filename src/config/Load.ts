@@ -17,13 +17,16 @@ import { resolveAll } from "./Resolve.js"
 export type ConfigScope =
   /** Built-in defaults, environment and command line; no files (`init`). */
   | { readonly _tag: "EnvironmentOnly" }
-  /** Also the user config and the project files found from the working directory. */
-  | { readonly _tag: "Discover"; readonly cwd: string; readonly dataDir: string }
+  /**
+   * Also the user config (of `dataDir`; none when undefined) and the project files found
+   * from the working directory.
+   */
+  | { readonly _tag: "Discover"; readonly cwd: string; readonly dataDir: string | undefined }
   /**
    * The user config and one named project file (`reserve-group <file>`); when it is
    * called trop.yaml or trop.local.yaml, both siblings of its directory load instead.
    */
-  | { readonly _tag: "Explicit"; readonly file: string; readonly dataDir: string }
+  | { readonly _tag: "Explicit"; readonly file: string; readonly dataDir: string | undefined }
 
 /** The effective configuration and the files it came from. */
 export interface Effective extends Resolved {
@@ -39,15 +42,16 @@ export const userConfigPath = (dataDir: string): string => nodePath.join(dataDir
 export const load = (
   scope: ConfigScope,
   env: Environment,
-  commandLine: CommandLineSettings
+  commandLine: CommandLineSettings,
+  commandLineSource?: string
 ): Effect.Effect<Effective, InvalidConfiguration> =>
   Effect.gen(function*() {
     const files: Array<LoadedFile> = []
     let userFile = Option.none<string>()
     let project = Option.none<ProjectFiles>()
     if (scope._tag !== "EnvironmentOnly") {
-      const user = userConfigPath(scope.dataDir)
-      if (fs.existsSync(user)) {
+      const user = scope.dataDir === undefined ? undefined : userConfigPath(scope.dataDir)
+      if (user !== undefined && fs.existsSync(user)) {
         files.push(yield* Files.load(user, "user"))
         userFile = Option.some(user)
       }
@@ -57,7 +61,7 @@ export const load = (
       }
     }
     for (const file of files) yield* Effect.logDebug(`configuration file: ${file.path}`)
-    const resolved = yield* Either.match(resolveAll({ env, commandLine, files }), {
+    const resolved = yield* Either.match(resolveAll({ env, commandLine, commandLineSource, files }), {
       onLeft: Effect.fail,
       onRight: Effect.succeed
     })

@@ -15,6 +15,8 @@ import type { Settings } from "./Settings.js"
 export interface ResolveInput {
   readonly env: Environment
   readonly commandLine: CommandLineSettings
+  /** How errors name the command-line layer; `<command line>` by default. */
+  readonly commandLineSource?: string | undefined
   /** Configuration files already loaded and validated, lowest precedence first. */
   readonly files?: ReadonlyArray<LoadedFile> | undefined
 }
@@ -31,7 +33,7 @@ export interface Resolved {
  */
 export const resolveAll = (input: ResolveInput): Either.Either<Resolved, InvalidConfiguration> =>
   Either.flatMap(Env.layer(input.env), (envLayer) => {
-    const merged = merge([...(input.files ?? []).map(Files.layer), envLayer, CommandLine.layer(input.commandLine)])
+    const merged = merge([...(input.files ?? []).map(Files.layer), envLayer, CommandLine.layer(input.commandLine, input.commandLineSource)])
     return Either.map(validate(merged), (settings) => ({
       settings,
       group: Option.flatMap(merged.reservations, ({ source, value }) =>

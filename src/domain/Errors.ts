@@ -27,7 +27,7 @@ export class DatabaseBusy extends Data.TaggedError("DatabaseBusy")<{
 /** `trop.db` does not exist and auto-init is disabled. */
 export class DatabaseMissing extends Data.TaggedError("DatabaseMissing")<{ readonly file: string }> {
   override get message() {
-    return "Data directory not found (use --data-dir or enable auto-init)"
+    return `Data directory not found (${this.file} does not exist and auto-init is disabled)`
   }
 }
 
@@ -108,12 +108,20 @@ export class InvalidValue extends Data.TaggedError("InvalidValue")<{
   }
 }
 
-export class ReservationConflict extends Data.TaggedError("ReservationConflict")<{ readonly details: string }> {
+/**
+ * The request contradicts stored reservations: an incompatible stored group, a migration
+ * onto existing keys (`conflicting` of them; forcing overwrites them), overlapping moves.
+ */
+export class ReservationConflict extends Data.TaggedError("ReservationConflict")<{
+  readonly details: string
+  readonly conflicting?: number
+}> {
   override get message() {
     return `reservation conflict: ${this.details}`
   }
 }
 
+/** A reservation the request names does not exist (e.g. the source of a migration). */
 export class ReservationNotFound extends Data.TaggedError("ReservationNotFound")<{ readonly resource: string }> {
   override get message() {
     return `not found: ${this.resource}`
@@ -130,15 +138,28 @@ export class PortRangeExhausted extends Data.TaggedError("PortRangeExhausted")<{
   }
 }
 
-/** Changing a reservation's project or task without permission (semantics.md §5.2). */
+/**
+ * Changing a reservation's project or task without permission: `from`/`to` are the stored
+ * and requested values (undefined: none); `group` is the group's path for group requests.
+ */
 export class StickyFieldChange extends Data.TaggedError("StickyFieldChange")<{
   readonly field: "project" | "task"
-  readonly details: string
+  readonly from: string | undefined
+  readonly to: string | undefined
+  readonly group: string | undefined
 }> {
+  /** `Cannot change project from 'a' to none`, the sentence every rendering starts with. */
+  get change(): string {
+    return `Cannot change ${this.group === undefined ? "" : "group "}${this.field} from ${quoted(this.from)} to ${quoted(this.to)}`
+  }
+
   override get message() {
-    return `cannot change sticky field '${this.field}': ${this.details}`
+    return `cannot change sticky field '${this.field}': ${this.change}${this.group === undefined ? "" : ` (group at ${this.group})`}`
   }
 }
+
+/** `'value'` or `none`, the way messages show optional metadata. */
+export const quoted = (value: string | undefined): string => value === undefined ? "none" : `'${value}'`
 
 /** The target path is neither the working directory, an ancestor nor a descendant. */
 export class PathRelationshipViolation extends Data.TaggedError("PathRelationshipViolation")<{
@@ -176,6 +197,16 @@ export const invalidField = (field: string, source: string | undefined, reason: 
   new InvalidConfiguration({
     detail: `validation error for '${source === undefined ? field : `${field} (${source})`}': ${reason}`
   })
+
+/**
+ * A reservation group that cannot be reserved as given: no group configured, no file, no
+ * services, duplicate tags, a base outside the range. `field` names the offending part.
+ */
+export class InvalidGroup extends Data.TaggedError("InvalidGroup")<{ readonly field: string; readonly reason: string }> {
+  override get message() {
+    return `validation error for '${this.field}': ${this.reason}`
+  }
+}
 
 /** No base of the scan range fits a group's offset pattern (semantics.md §8.5). */
 export class GroupAllocationFailed extends Data.TaggedError("GroupAllocationFailed")<{

@@ -49,5 +49,4 @@ export const tagFromInput = (raw: string): Either.Either<Tag, string> => {
   return trimmed.length === 0 ? Either.left(TAG_MESSAGE) : Either.right(Tag.make(trimmed))
 }
 
-/** `'value'` or `none`, the way messages show optional metadata (cli.md §8.4). */
-export const quoted = (value: string | undefined): string => value === undefined ? "none" : `'${value}'`
+export { quoted } from "./Errors.js"

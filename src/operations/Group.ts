@@ -4,8 +4,8 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type { Settings } from "../config/Settings.js"
 import type { AbsolutePath } from "../domain/AbsolutePath.js"
-import type { PathRelationshipViolation, StickyFieldChange } from "../domain/Errors.js"
-import { GroupAllocationFailed, ReservationConflict, InvalidValue } from "../domain/Errors.js"
+import type { InvalidValue, PathRelationshipViolation, StickyFieldChange } from "../domain/Errors.js"
+import { GroupAllocationFailed, InvalidGroup, ReservationConflict } from "../domain/Errors.js"
 import type { Project, Tag, Task } from "../domain/Identifier.js"
 import type { Port } from "../domain/Port.js"
 import * as PortModule from "../domain/Port.js"
@@ -61,6 +61,7 @@ export type GroupError =
   | StickyFieldChange
   | ReservationConflict
   | GroupAllocationFailed
+  | InvalidGroup
   | InvalidValue
 
 /** Compares tags in UTF-8 byte order, as the spec orders services and SQLite orders rows. */
@@ -179,14 +180,17 @@ export const plan = (
     const at = yield* currentTime
     const { path } = request
     if (request.services.length === 0) {
-      return yield* new InvalidValue({
+      return yield* new InvalidGroup({
         field: "reservations.services",
         reason: "Reservation group must contain at least one service"
       })
     }
+    if (new Set(request.services.map((s) => s.tag)).size !== request.services.length) {
+      return yield* new InvalidGroup({ field: "reservations.services.tag", reason: "Service tags must be unique" })
+    }
     const base = Option.getOrElse(request.base, () => settings.range.min)
     if (base < settings.range.min || base > settings.range.max) {
-      return yield* new InvalidValue({
+      return yield* new InvalidGroup({
         field: "reservations.base",
         reason: `Base port ${base} must be within port range ${settings.range.min}..${settings.range.max}`
       })
@@ -206,8 +210,7 @@ export const plan = (
             row.project,
             Option.orElse(request.project, () => row.project),
             permitted(settings.allowProjectChange),
-            (from, to) =>
-              `Cannot change group project from ${from} to ${to} without --force or --allow-project-change (group at ${path})`
+            path
           )
         }
         for (const row of stored) {
@@ -216,8 +219,7 @@ export const plan = (
             row.task,
             Option.orElse(request.task, () => row.task),
             permitted(settings.allowTaskChange),
-            (from, to) =>
-              `Cannot change group task from ${from} to ${to} without --force or --allow-task-change (group at ${path})`
+            path
           )
         }
         return {

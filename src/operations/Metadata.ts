@@ -1,7 +1,6 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { StickyFieldChange } from "../domain/Errors.js"
-import { quoted } from "../domain/Identifier.js"
 
 /** What a command asks for one sticky field (semantics.md §5.1). */
 export type MetadataIntent<A> =
@@ -26,18 +25,18 @@ export const apply = <A>(intent: MetadataIntent<A>, stored: Option.Option<A>): O
 }
 
 /**
- * Fails when a sticky field would change without permission (semantics.md §5.2).
- * `describe` words the change, e.g. `Cannot change project from 'a' to none`.
+ * Fails when a sticky field would change without permission; `group` is the group's path
+ * when a group request asks for the change.
  */
 export const checkSticky = <A extends string>(
   field: "project" | "task",
   stored: Option.Option<A>,
   requested: Option.Option<A>,
   permitted: boolean,
-  describe: (from: string, to: string) => string
+  group?: string
 ): Effect.Effect<void, StickyFieldChange> => {
   const from = Option.getOrUndefined(stored)
   const to = Option.getOrUndefined(requested)
   if (from === to || permitted) return Effect.void
-  return Effect.fail(new StickyFieldChange({ field, details: describe(quoted(from), quoted(to)) }))
+  return Effect.fail(new StickyFieldChange({ field, from, to, group }))
 }

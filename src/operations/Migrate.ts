@@ -58,7 +58,8 @@ export const plan = (
     const conflicts = rows.filter((r) => moves.some((m) => Key.equals(m.destination.key, r.key)))
     if (conflicts.length > 0 && !request.force) {
       return yield* new ReservationConflict({
-        details: `Found ${conflicts.length} conflicting reservation(s) at destination. Use --force to overwrite.`
+        details: `Found ${conflicts.length} conflicting reservation(s) at destination.`,
+        conflicting: conflicts.length
       })
     }
     return { moves, conflicts }

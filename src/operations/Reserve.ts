@@ -167,15 +167,13 @@ export const plan = (
         "project",
         existing.value.project,
         project,
-        permitted(settings.allowProjectChange),
-        (from, to) => `Cannot change project from ${from} to ${to} without --force or --allow-project-change`
+        permitted(settings.allowProjectChange)
       )
       yield* Metadata.checkSticky(
         "task",
         existing.value.task,
         task,
-        permitted(settings.allowTaskChange),
-        (from, to) => `Cannot change task from ${from} to ${to} without --force or --allow-task-change`
+        permitted(settings.allowTaskChange)
       )
       if (!request.overwrite && !request.force) {
         return {

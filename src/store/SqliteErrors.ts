@@ -1,4 +1,5 @@
 import type { SqlError } from "@effect/sql/SqlError"
+import * as Effect from "effect/Effect"
 import { causeCode, DatabaseBusy, DatabaseCorrupt, DatabaseFailure } from "../domain/Errors.js"
 import { RECOVERY } from "./Corruption.js"
 import { BEGIN_FAILED, COMMIT_FAILED } from "./Transaction.js"
@@ -43,3 +44,17 @@ export const classify = (
   const cause = error.cause
   return new DatabaseFailure({ reason: cause instanceof Error ? cause.message : error.message })
 }
+
+export const isSqlError = (e: unknown): e is SqlError =>
+  typeof e === "object" && e !== null && "_tag" in e && e._tag === "SqlError"
+
+/**
+ * `effect` with every SqlError classified (`classify`), naming its BEGIN or COMMIT, or
+ * else `executing the <command> command`: no raw SqlError leaves trop.
+ */
+export const classifyAll = (command: string, timeoutSeconds: number) =>
+<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, Exclude<E, SqlError> | DatabaseBusy | DatabaseFailure, R> =>
+  Effect.mapError(effect, (e) =>
+    isSqlError(e)
+      ? classify(e, { operation: commandOperation(e, command), timeoutSeconds })
+      : e as Exclude<E, SqlError>) // the guard's negation: what is not an SqlError

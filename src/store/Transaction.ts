@@ -46,24 +46,25 @@ const exec = (conn: Connection, statement: string, message?: string): Effect.Eff
  */
 const rollback = (conn: Connection) => Effect.ignore(exec(conn, "ROLLBACK"))
 
-const transaction = <A, E, R>(
+const transaction = <A, E, R, F>(
   client: SqlClient.SqlClient,
-  body: (level: Level) => Effect.Effect<A, E, R>
-): Effect.Effect<A, E | SqlError, R> =>
+  body: (level: Level) => Effect.Effect<A, E, R>,
+  own: (error: SqlError) => F
+): Effect.Effect<A, E | F, R> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
       const scope = yield* Scope.make()
       const result = yield* Effect.exit(Effect.gen(function*() {
         // The client's connection, held (with its semaphore) until the scope closes.
-        const conn = yield* restore(Scope.extend(client.reserve, scope))
-        yield* exec(conn, "BEGIN IMMEDIATE", BEGIN_FAILED)
+        const conn = yield* restore(Effect.mapError(Scope.extend(client.reserve, scope), own))
+        yield* Effect.mapError(exec(conn, "BEGIN IMMEDIATE", BEGIN_FAILED), own)
         const level: Level = { client, conn, depth: 0, lock: yield* Effect.makeSemaphore(1) }
         const exit = yield* Effect.exit(restore(body(level)))
         if (Exit.isFailure(exit)) {
           yield* rollback(conn)
           return yield* exit
         }
-        const committed = yield* Effect.exit(exec(conn, "COMMIT", COMMIT_FAILED))
+        const committed = yield* Effect.exit(Effect.mapError(exec(conn, "COMMIT", COMMIT_FAILED), own))
         if (Exit.isFailure(committed)) {
           yield* rollback(conn)
           return yield* Effect.failCause(committed.cause)
@@ -75,10 +76,11 @@ const transaction = <A, E, R>(
     })
   )
 
-const savepoint = <A, E, R>(
+const savepoint = <A, E, R, F>(
   outer: Level,
-  body: (level: Level) => Effect.Effect<A, E, R>
-): Effect.Effect<A, E | SqlError, R> =>
+  body: (level: Level) => Effect.Effect<A, E, R>,
+  own: (error: SqlError) => F
+): Effect.Effect<A, E | F, R> =>
   outer.lock.withPermits(1)(Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
       const depth = outer.depth + 1
@@ -86,13 +88,13 @@ const savepoint = <A, E, R>(
       const undo = Effect.ignore(exec(outer.conn, `ROLLBACK TO SAVEPOINT ${name}`).pipe(
         Effect.zipRight(exec(outer.conn, `RELEASE SAVEPOINT ${name}`))
       ))
-      yield* exec(outer.conn, `SAVEPOINT ${name}`)
+      yield* Effect.mapError(exec(outer.conn, `SAVEPOINT ${name}`), own)
       const exit = yield* Effect.exit(restore(body({ ...outer, depth, lock: yield* Effect.makeSemaphore(1) })))
       if (Exit.isFailure(exit)) {
         yield* undo
         return yield* exit
       }
-      const released = yield* Effect.exit(exec(outer.conn, `RELEASE SAVEPOINT ${name}`))
+      const released = yield* Effect.exit(Effect.mapError(exec(outer.conn, `RELEASE SAVEPOINT ${name}`), own))
       if (Exit.isFailure(released)) {
         yield* undo
         return yield* Effect.failCause(released.cause)
@@ -104,15 +106,18 @@ const savepoint = <A, E, R>(
 /**
  * Runs `body` in an immediate transaction on `client`, or in a savepoint of the one this
  * fiber already has open on the same client. Nothing is provided to `body`: see `provide`.
+ * `own` turns the errors of the transaction's own statements (BEGIN, COMMIT, SAVEPOINT,
+ * RELEASE) into the caller's type; the body's errors pass through untouched.
  */
-export const run = <A, E, R>(
+export const run = <A, E, R, F>(
   client: SqlClient.SqlClient,
-  body: (level: Level) => Effect.Effect<A, E, R>
-): Effect.Effect<A, E | SqlError, R> =>
+  body: (level: Level) => Effect.Effect<A, E, R>,
+  own: (error: SqlError) => F
+): Effect.Effect<A, E | F, R> =>
   Effect.flatMap(Effect.serviceOption(CurrentTransaction), (current) =>
     Option.isSome(current) && current.value.client === client
-      ? savepoint(current.value, body)
-      : transaction(client, body))
+      ? savepoint(current.value, body, own)
+      : transaction(client, body, own))
 
 /**
  * What statements inside a level need: the level itself (for nesting), the connection
@@ -132,5 +137,6 @@ export const provide = (level: Level) => <A, E, R>(effect: Effect.Effect<A, E, R
  */
 export const withImmediateTransactions = (client: SqlClient.SqlClient): SqlClient.SqlClient =>
   Object.assign(client, {
-    withTransaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => run(client, (level) => provide(level)(effect))
+    withTransaction: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      run(client, (level) => provide(level)(effect), (e): SqlError => e)
   })

@@ -1,15 +1,12 @@
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import type { Effective } from "../../config/Load.js"
-import * as EnvName from "../../domain/EnvName.js"
 import { InvalidValue } from "../../domain/Errors.js"
-import { Tag, Task } from "../../domain/Identifier.js"
-import * as Port from "../../domain/Port.js"
+import { Task } from "../../domain/Identifier.js"
 import type { GroupRequest } from "../../operations/Group.js"
 import * as Group from "../../operations/Group.js"
+import * as GroupConfig from "../../operations/GroupConfig.js"
 import { canonicalize } from "../../paths/Canonical.js"
 import * as Common from "../CommonOptions.js"
 import type { OccupancyFlags } from "../CommonOptions.js"
@@ -61,16 +58,8 @@ export type GroupSource =
  * Pre-flight for `reserve-group <file>` (cli.md §9.4): the (normalized) file must exist and
  * be a regular file; messages show the path as typed.
  */
-export const checkNamedFile = (typed: string, path: string): Effect.Effect<void, InvalidArguments> => {
-  let stat: fs.Stats | undefined
-  try {
-    stat = fs.statSync(path)
-  } catch {
-    stat = undefined
-  }
-  if (stat === undefined) return Effect.fail(new InvalidArguments({ detail: `Configuration file not found: ${typed}` }))
-  return stat.isFile() ? Effect.void : Effect.fail(new InvalidArguments({ detail: `Path is not a file: ${typed}` }))
-}
+export const checkNamedFile = (typed: string, path: string): Effect.Effect<void, InvalidArguments> =>
+  Effect.mapError(GroupConfig.checkFile(typed, path), (e) => new InvalidArguments({ detail: e.reason }))
 
 /**
  * `--task` of a group: trimmed and non-empty, blank is exit 6; no other rule (semantics.md
@@ -116,29 +105,16 @@ export const runGroup = (o: GroupValues, source: GroupSource) =>
     if (source._tag === "Discovered" && Option.isNone(fallbackFile)) {
       return yield* new InvalidArguments({ detail: `No trop configuration file found (searched from: ${cwd})` })
     }
-    if (Option.isNone(effective.group)) {
-      return yield* new InvalidValue({
-        field: "reservations",
-        reason: "Effective configuration does not contain a reservation group"
-      })
-    }
-    const group = effective.group.value
+    const group = yield* GroupConfig.configured(effective)
     const task = yield* requestedTask(o.task, effective)
     // The group lives at the canonical directory of the file that supplied it.
     const path = yield* canonicalize(nodePath.dirname(group.source))
-    const services = Object.entries(group.value.services)
-      .map(([raw, s]) => ({
-        tag: Tag.make(raw.trim()),
-        offset: s.offset ?? 0,
-        preferred: Option.map(Option.fromNullable(s.preferred), Port.unsafeMake),
-        name: s.env ?? Either.getOrElse(EnvName.derive(raw), () => "")
-      }))
-      .sort((a, b) => Group.byTag(a.tag, b.tag))
+    const { base, env: names, services } = GroupConfig.definition(group.value)
     const request: GroupRequest = {
       path,
       cwd,
       services,
-      base: Option.map(Option.fromNullable(group.value.base), Port.unsafeMake),
+      base,
       project: settings.project,
       task,
       force: o.force
@@ -162,7 +138,6 @@ export const runGroup = (o: GroupValues, source: GroupSource) =>
       onNone: () => Effect.succeed(GroupOutput.detectShell(env)),
       onSome: (raw) => GroupOutput.parseShell(raw)
     })
-    const names = new Map(services.map((s) => [s.tag, s.name]))
     const text = yield* Group.plan(request, settings).pipe(
       Effect.tap(Group.execute),
       Effect.flatMap((plan) => {

@@ -1,3 +1,4 @@
+import * as DataDir from "../../config/DataDir.js"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as List from "../../operations/List.js"
@@ -31,5 +32,5 @@ export const list = define({
     )
     const { env } = yield* Invocation
     yield* Effect.flatMap(Output, (output) =>
-      output.out(formatList(rows, settings.outputFormat, { home: Session.home(env), fullPaths: o.showFullPaths })))
+      output.out(formatList(rows, settings.outputFormat, { home: DataDir.home(env), fullPaths: o.showFullPaths })))
   }))
