@@ -200,7 +200,7 @@ const service = (b: Backend): TropService => {
 
   /** `program` in its own immediate transaction, or a savepoint of the caller's. */
   const write = <A, E, R>(name: string, program: Effect.Effect<A, E, R>) =>
-    Transaction.run(b.client, (level) => Transaction.provide(level)(program), (e): SqlError => e).pipe(
+    Transaction.run(b.client, (level) => program.pipe(Effect.provideService(SqlClient.SqlClient, level.client), Effect.provideService(Transaction.CurrentTransaction, level)), (e): SqlError => e).pipe(
       Effect.provide(b.services),
       classifyAll(name, timeoutSeconds)
     )
@@ -490,6 +490,12 @@ export const makeTest = (options: TestOptions = {}): Effect.Effect<TropService, 
  * `Trop.layer(options)` (the user's real database) or `Trop.layerTest(options)`.
  */
 export class Trop extends Context.Tag("trop/Trop")<Trop, TropService>() {
+  /** The service on the user's real trop database, in a scope. */
+  static readonly make = make
+
+  /** The in-memory service for tests, in a scope. */
+  static readonly makeTest = makeTest
+
   /** The service on the user's real trop database; see `make`. */
   static readonly layer = (options?: TropOptions): Layer.Layer<Trop, TropOpenError | FileSystemError> =>
     Layer.scoped(Trop, make(options))

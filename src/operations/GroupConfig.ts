@@ -70,7 +70,12 @@ export const configured = (resolved: Resolved): Either.Either<Sourced<Reservatio
 
 /** A group file named by the caller must exist and be a regular file; messages show it as typed. */
 export const checkFile = (typed: string, path: string): Effect.Effect<void, InvalidGroup> => {
-  const stat = fs.statSync(path, { throwIfNoEntry: false })
+  let stat: fs.Stats | undefined
+  try {
+    stat = fs.statSync(path)
+  } catch {
+    // ENOENT, ENOTDIR (a path through a regular file), EACCES: not there for us.
+  }
   if (stat === undefined) return Effect.fail(new InvalidGroup({ field: "file", reason: `Configuration file not found: ${typed}` }))
   return stat.isFile() ? Effect.void : Effect.fail(new InvalidGroup({ field: "file", reason: `Path is not a file: ${typed}` }))
 }

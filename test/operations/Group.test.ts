@@ -14,6 +14,11 @@ import { Occupancy } from "../../src/probe/Occupancy.js"
 import { probes } from "../../src/probe/Policy.js"
 import * as Reservations from "../../src/store/Reservations.js"
 import { abs, freshDatabase, port, project, range, reservation, settings, tag, task } from "../fixtures/Fixtures.js"
+import { render } from "../../src/cli/Exit.js"
+import { StickyFieldChange } from "../../src/domain/Errors.js"
+
+/** How the CLI prints a sticky-field error (the library's error carries data, the CLI names flags). */
+const cliText = (e: { readonly _tag: string }) => e instanceof StickyFieldChange ? render(e) : `not sticky: ${e._tag}`
 
 /**
  * Group reservation planning and execution (semantics.md §8.1-8.5) against a real SQLite
@@ -253,7 +258,7 @@ describe("base and the scan range (semantics.md §8.3)", () => {
       yield* at(T0)
       for (const b of [4999, 5101, 1]) {
         const error = yield* Effect.flip(reserveGroup(sql, request(app, work, [svc("a")], { base: Option.some(port(b)) }), small()))
-        expect(error._tag).toBe("InvalidValue")
+        expect(error._tag).toBe("InvalidGroup")
         expect(error.message).toBe(`validation error for 'reservations.base': Base port ${b} must be within port range 5000..5100`)
       }
       expect(yield* rows(sql)).toEqual([])
@@ -510,8 +515,8 @@ describe("sticky metadata of a compatible group (semantics.md §5.1-5.2, §8.4)"
       yield* at(T0)
       const error = yield* Effect.flip(reserveGroup(sql, request(app, work, services, { project: Option.some(project("b")) }), small()))
       expect(error._tag).toBe("StickyFieldChange")
-      expect(error.message).toBe(
-        `cannot change sticky field 'project': Cannot change group project from 'a' to 'b' without --force or --allow-project-change (group at ${app})`
+      expect(cliText(error)).toBe(
+        `Error: cannot change sticky field 'project': Cannot change group project from 'a' to 'b' without --force or --allow-project-change (group at ${app})`
       )
       expect((yield* rows(sql)).map(summary)).toEqual(before)
     }))
@@ -522,12 +527,12 @@ describe("sticky metadata of a compatible group (semantics.md §5.1-5.2, §8.4)"
       yield* seedGroup(sql, app, {})
       yield* at(T0)
       const p = yield* Effect.flip(reserveGroup(sql, request(app, work, services, { project: Option.some(project("b")) }), small()))
-      expect(p.message).toBe(
-        `cannot change sticky field 'project': Cannot change group project from none to 'b' without --force or --allow-project-change (group at ${app})`
+      expect(cliText(p)).toBe(
+        `Error: cannot change sticky field 'project': Cannot change group project from none to 'b' without --force or --allow-project-change (group at ${app})`
       )
       const t = yield* Effect.flip(reserveGroup(sql, request(app, work, services, { task: Option.some(task("x")) }), small()))
-      expect(t.message).toBe(
-        `cannot change sticky field 'task': Cannot change group task from none to 'x' without --force or --allow-task-change (group at ${app})`
+      expect(cliText(t)).toBe(
+        `Error: cannot change sticky field 'task': Cannot change group task from none to 'x' without --force or --allow-task-change (group at ${app})`
       )
     }))
 
@@ -537,8 +542,8 @@ describe("sticky metadata of a compatible group (semantics.md §5.1-5.2, §8.4)"
       yield* seedGroup(sql, app, { project: "a", task: "t1" })
       yield* at(T0)
       const t = yield* Effect.flip(reserveGroup(sql, request(app, work, services, { task: Option.some(task("t2")) }), small()))
-      expect(t.message).toBe(
-        `cannot change sticky field 'task': Cannot change group task from 't1' to 't2' without --force or --allow-task-change (group at ${app})`
+      expect(cliText(t)).toBe(
+        `Error: cannot change sticky field 'task': Cannot change group task from 't1' to 't2' without --force or --allow-task-change (group at ${app})`
       )
       const both = yield* Effect.flip(
         reserveGroup(sql, request(app, work, services, { project: Option.some(project("b")), task: Option.some(task("t2")) }), small())

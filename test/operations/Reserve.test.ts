@@ -17,6 +17,11 @@ import { GitInfo, NONE as NO_GIT } from "../../src/git/GitInfo.js"
 import * as Database from "../../src/store/Database.js"
 import * as Reservations from "../../src/store/Reservations.js"
 import { abs, DAY, freshDatabase, port, project, range, reservation, settings, tag, task } from "../fixtures/Fixtures.js"
+import { render } from "../../src/cli/Exit.js"
+import { StickyFieldChange } from "../../src/domain/Errors.js"
+
+/** How the CLI prints a sticky-field error (the library's error carries data, the CLI names flags). */
+const cliText = (e: { readonly _tag: string }) => e instanceof StickyFieldChange ? render(e) : `not sticky: ${e._tag}`
 
 /** "Now" for most tests, in whole seconds. */
 const T0 = 1_700_000_000
@@ -235,12 +240,12 @@ describe("sticky fields (semantics.md §5.2)", () => {
       const key = Key.make(path("app"))
       const change = yield* Effect.flip(reserve(sql, request(key, work, { project: Metadata.set(project("b")) }), small()))
       expect(change._tag).toBe("StickyFieldChange")
-      expect(change.message).toBe(
-        "cannot change sticky field 'project': Cannot change project from 'a' to 'b' without --force or --allow-project-change"
+      expect(cliText(change)).toBe(
+        "Error: cannot change sticky field 'project': Cannot change project from 'a' to 'b' without --force or --allow-project-change"
       )
       const clear = yield* Effect.flip(reserve(sql, request(key, work, { project: Metadata.clear }), small()))
-      expect(clear.message).toBe(
-        "cannot change sticky field 'project': Cannot change project from 'a' to none without --force or --allow-project-change"
+      expect(cliText(clear)).toBe(
+        "Error: cannot change sticky field 'project': Cannot change project from 'a' to none without --force or --allow-project-change"
       )
       // Nothing was written: last_used_at is untouched.
       expect((yield* rows(sql)).map(summary)).toEqual([summary(stored(path("app")))])
@@ -253,8 +258,8 @@ describe("sticky fields (semantics.md §5.2)", () => {
       yield* seed(sql, stored(path("app")))
       const key = Key.make(path("app"))
       const taskChange = yield* Effect.flip(reserve(sql, request(key, work, { task: Metadata.set(task("x")) }), small()))
-      expect(taskChange.message).toBe(
-        "cannot change sticky field 'task': Cannot change task from none to 'x' without --force or --allow-task-change"
+      expect(cliText(taskChange)).toBe(
+        "Error: cannot change sticky field 'task': Cannot change task from none to 'x' without --force or --allow-task-change"
       )
       const both = yield* Effect.flip(
         reserve(sql, request(key, work, { project: Metadata.set(project("b")), task: Metadata.set(task("x")) }), small())

@@ -171,7 +171,8 @@ describe("auto-init disabled (semantics.md §13.1)", () => {
       const file = nodePath.join(dataDir, "trop.db")
       const error = yield* Effect.flip(Effect.scoped(open(file, false)))
       expect(error._tag).toBe("DatabaseMissing")
-      expect(error.message).toBe("Data directory not found (use --data-dir or enable auto-init)")
+      expect(error).toMatchObject({ file })
+      expect(error.message).toBe(`Data directory not found (${file} does not exist and auto-init is disabled)`)
       expect(fs.existsSync(dataDir)).toBe(false)
       // Only the file counts: an existing directory without trop.db is still missing.
       fs.mkdirSync(dataDir)
