@@ -81,6 +81,7 @@ export interface TestOptions extends SettingsOptions {
 /** What every database access can fail with. */
 export type DatabaseErrors = DatabaseBusy | DatabaseFailure | DatabaseCorrupt
 
+/** What `reserve` and `reserveScoped` can fail with. */
 export type ReserveError =
   | DatabaseErrors
   | InvalidValue
@@ -89,6 +90,7 @@ export type ReserveError =
   | StickyFieldChange
   | PortRangeExhausted
 
+/** What `reserveGroup` can fail with. */
 export type GroupError =
   | DatabaseErrors
   | InvalidValue
@@ -101,10 +103,13 @@ export type GroupError =
   | ReservationConflict
   | GroupAllocationFailed
 
+/** What `release` can fail with. */
 export type ReleaseError = DatabaseErrors | InvalidValue | InvalidPath | PathRelationshipViolation
 
+/** What `list` can fail with. */
 export type ListError = DatabaseErrors | InvalidValue | InvalidPath
 
+/** What `autoclean` can fail with. */
 export type CleanupError = DatabaseErrors | InvalidValue
 
 /** What building the service can fail with. */
@@ -200,7 +205,7 @@ const service = (b: Backend): TropService => {
 
   /** `program` in its own immediate transaction, or a savepoint of the caller's. */
   const write = <A, E, R>(name: string, program: Effect.Effect<A, E, R>) =>
-    Transaction.run(b.client, (level) => program.pipe(Effect.provideService(SqlClient.SqlClient, level.client), Effect.provideService(Transaction.CurrentTransaction, level)), (e): SqlError => e).pipe(
+    Transaction.run(b.client, (level) => Transaction.provide(level)(program), (e): SqlError => e).pipe(
       Effect.provide(b.services),
       classifyAll(name, timeoutSeconds)
     )
@@ -210,7 +215,11 @@ const service = (b: Backend): TropService => {
     Effect.flatMap(Effect.serviceOption(Transaction.CurrentTransaction), (current) =>
       Option.exists(current, (level) => level.client === b.client)
         ? write(name, program)
-        : program.pipe(Effect.provideService(SqlClient.SqlClient, b.client), classifyAll(name, timeoutSeconds)))
+        : program.pipe(
+          Effect.provideService(SqlClient.SqlClient, b.client),
+          Transaction.outsideTransactions,
+          classifyAll(name, timeoutSeconds)
+        ))
 
   const reserveRequest = (raw: ReserveRequest | undefined) =>
     Effect.gen(function*() {

@@ -12,6 +12,7 @@ import type { LoadedFile } from "./Files.js"
 import * as Files from "./Files.js"
 import type { Settings } from "./Settings.js"
 
+/** The layers above the built-in defaults. */
 export interface ResolveInput {
   readonly env: Environment
   readonly commandLine: CommandLineSettings

@@ -4,6 +4,7 @@ import type { Project, Task } from "../domain/Identifier.js"
 import type { PortRange } from "../domain/PortRange.js"
 import type { OccupancyPolicy } from "../probe/Policy.js"
 
+/** How `list` prints its rows. */
 export type OutputFormat = "table" | "json" | "csv" | "tsv"
 
 /**

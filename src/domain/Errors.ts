@@ -40,12 +40,14 @@ export class DatabaseFailure extends Data.TaggedError("DatabaseFailure")<{ reado
   }
 }
 
+/** A stored row or the schema fails validation; `details` names table, field, key and reason. */
 export class DatabaseCorrupt extends Data.TaggedError("DatabaseCorrupt")<{ readonly details: string }> {
   override get message() {
     return `database corruption detected: ${this.details}`
   }
 }
 
+/** The database has a newer schema than this trop understands; it is left untouched. */
 export class UnsupportedSchemaVersion extends Data.TaggedError("UnsupportedSchemaVersion")<{
   readonly expected: number
   readonly found: number
@@ -55,6 +57,7 @@ export class UnsupportedSchemaVersion extends Data.TaggedError("UnsupportedSchem
   }
 }
 
+/** The database has an older schema with no migration available. */
 export class MigrationRequired extends Data.TaggedError("MigrationRequired")<{
   readonly found: number
   readonly target: number
@@ -74,24 +77,28 @@ export class FileSystemError extends Data.TaggedError("FileSystemError")<{ reado
   }
 }
 
+/** A path that cannot be normalized (`..` above the root, `~user`, invalid UTF-8). */
 export class InvalidPath extends Data.TaggedError("InvalidPath")<{ readonly path: string; readonly reason: string }> {
   override get message() {
     return `invalid path ${this.path}: ${this.reason}`
   }
 }
 
+/** A path that does not exist where it must (canonicalization). */
 export class PathNotFound extends Data.TaggedError("PathNotFound")<{ readonly path: string }> {
   override get message() {
     return `path not found: ${this.path}`
   }
 }
 
+/** A path the process may not inspect. */
 export class PathPermissionDenied extends Data.TaggedError("PathPermissionDenied")<{ readonly path: string }> {
   override get message() {
     return `permission denied: ${this.path}`
   }
 }
 
+/** A path whose symlinks loop. */
 export class SymlinkLoop extends Data.TaggedError("SymlinkLoop")<{ readonly path: string }> {
   override get message() {
     return `symlink loop detected: ${this.path}`

@@ -5,11 +5,13 @@ import * as Schema from "effect/Schema"
 export const Port = Schema.Int.pipe(Schema.between(1, 65535), Schema.brand("trop/Port"))
 export type Port = typeof Port.Type
 
+/** The highest TCP/UDP port. */
 export const MAX_PORT = 65535
 
 /** Narrows a number already known to be in range (e.g. a loop over a valid PortRange). */
 export const unsafeMake = (n: number): Port => Port.make(n)
 
+/** Whether a value is a valid `Port`. */
 export const isPort = Schema.is(Port)
 
 /**

@@ -7,6 +7,7 @@ export const PortRange = Schema.Struct({ min: Port.Port, max: Port.Port }).pipe(
 )
 export type PortRange = typeof PortRange.Type
 
+/** Whether `port` lies in the inclusive range. */
 export const contains = (range: PortRange, port: number): boolean => port >= range.min && port <= range.max
 
 /** Every port of the range in ascending order. */
@@ -14,4 +15,5 @@ export function* ports(range: PortRange): Generator<Port.Port> {
   for (let p: number = range.min; p <= range.max; p++) yield Port.unsafeMake(p)
 }
 
+/** `5000-7000`, as messages show a range. */
 export const format = (range: PortRange): string => `${range.min}-${range.max}`

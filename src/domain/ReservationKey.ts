@@ -7,11 +7,13 @@ import { Tag } from "./Identifier.js"
 export const ReservationKey = Schema.Struct({ path: AbsolutePath, tag: Schema.OptionFromSelf(Tag) })
 export type ReservationKey = typeof ReservationKey.Type
 
+/** A key; untagged unless a tag is given. */
 export const make = (path: AbsolutePath, tag: Option.Option<Tag> = Option.none()): ReservationKey => ({ path, tag })
 
 /** `path` when untagged, `path:tag` when tagged (cli.md §8.2). */
 export const format = (key: ReservationKey): string =>
   Option.match(key.tag, { onNone: () => key.path, onSome: (tag) => `${key.path}:${tag}` })
 
+/** Same path and same tag (or both untagged). */
 export const equals = (a: ReservationKey, b: ReservationKey): boolean =>
   a.path === b.path && Option.getOrUndefined(a.tag) === Option.getOrUndefined(b.tag)

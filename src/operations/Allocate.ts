@@ -24,6 +24,7 @@ export interface Availability {
   readonly policy: OccupancyPolicy
 }
 
+/** Which guards an explicitly preferred port may skip. */
 export interface Bypass {
   readonly ignoreExclusions: boolean
   readonly ignoreOccupied: boolean

@@ -15,6 +15,7 @@ export interface CleanupPolicy {
   readonly expireAfterDays: Option.Option<number>
 }
 
+/** A path whose existence could not be decided (e.g. permission denied): never pruned, reported. */
 export interface Uninspectable {
   readonly path: string
   readonly kind: UninspectableKind

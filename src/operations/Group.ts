@@ -55,6 +55,7 @@ export type GroupPlan =
     readonly rows: ReadonlyArray<Reservation>
   }
 
+/** What planning a group reservation can fail with. */
 export type GroupError =
   | StoreError
   | PathRelationshipViolation

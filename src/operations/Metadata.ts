@@ -8,8 +8,11 @@ export type MetadataIntent<A> =
   | { readonly _tag: "Set"; readonly value: A }
   | { readonly _tag: "Clear" }
 
+/** Keep what is stored (for a new key: what Git infers). */
 export const preserve: MetadataIntent<never> = { _tag: "Preserve" }
+/** Remove the stored value. */
 export const clear: MetadataIntent<never> = { _tag: "Clear" }
+/** Store `value`. */
 export const set = <A>(value: A): MetadataIntent<A> => ({ _tag: "Set", value })
 
 /** The value an intent leaves on a row that currently stores `stored`. */

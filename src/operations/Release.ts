@@ -17,6 +17,7 @@ export type TagSelection =
   | { readonly _tag: "Tag"; readonly tag: Tag }
   | { readonly _tag: "Untagged" }
 
+/** A release, inputs already validated. */
 export interface ReleaseRequest {
   readonly path: AbsolutePath
   readonly cwd: AbsolutePath
@@ -27,6 +28,7 @@ export interface ReleaseRequest {
   readonly unguarded: boolean
 }
 
+/** The rows a release deletes; `execute` deletes exactly these. */
 export interface ReleasePlan {
   readonly request: ReleaseRequest
   /** The rows to delete, ordered by path then tag. */

@@ -54,6 +54,7 @@ export interface ReservePlan {
   readonly cleanup: Option.Option<CleanupPlan>
 }
 
+/** What planning a reservation can fail with. */
 export type ReserveError = StoreError | PathRelationshipViolation | StickyFieldChange | PortRangeExhausted | InvalidValue
 
 /** `Reserve port 5001 for /p:web` or `Refresh reservation /p:web on port 5001` (D4). */

@@ -17,6 +17,7 @@ export interface OccupancyCheck {
   readonly check_all_interfaces: boolean
 }
 
+/** The policy of the `occupancy_check` leaves: `skip` turns every probe off. */
 export const fromCheck = (c: OccupancyCheck): OccupancyPolicy => ({
   skipTcp: c.skip || c.skip_tcp,
   skipUdp: c.skip || c.skip_udp,
@@ -25,8 +26,11 @@ export const fromCheck = (c: OccupancyCheck): OccupancyPolicy => ({
   checkAllInterfaces: c.check_all_interfaces
 })
 
+/** A probe's transport. */
 export type Protocol = "tcp" | "udp"
+/** A probe's address family. */
 export type Family = "ipv4" | "ipv6"
+/** Loopback only, or every interface (`check_all_interfaces`). */
 export type Scope = "localhost" | "wildcard"
 
 /** One bind attempt: a protocol on one address. */
@@ -62,11 +66,13 @@ export const probes = (policy: OccupancyPolicy): ReadonlyArray<Probe> => {
   return result
 }
 
+/** `127.0.0.1:5000` / `[::1]:5000`: where a probe binds. */
 export const sockaddr = (probe: Probe, port: number): string =>
   probe.family === "ipv6" ? `[${probe.address}]:${port}` : `${probe.address}:${port}`
 
 const FAMILY_LABEL: Record<Family, string> = { ipv4: "IPv4", ipv6: "IPv6" }
 
+/** `IPv4` / `IPv6`, as messages name a family. */
 export const familyLabel = (family: Family): string => FAMILY_LABEL[family]
 
 /** `TCP IPv4 localhost`, the way messages name a probe. */

@@ -22,7 +22,7 @@ import { readSchemaVersion } from "./SchemaVersion.js"
 import { validate } from "./Validation.js"
 import * as SchemaV2 from "./SchemaV2.js"
 import { classify, isBusy, physicalCorruption } from "./SqliteErrors.js"
-import { withImmediateTransactions } from "./Transaction.js"
+import { outsideTransactions, withImmediateTransactions } from "./Transaction.js"
 
 /** How to open trop's database. */
 export interface DatabaseOptions {
@@ -37,6 +37,7 @@ export interface DatabaseOptions {
 /** A private in-memory database: dry runs plan against it when `trop.db` does not exist. */
 export const IN_MEMORY = ":memory:"
 
+/** `<data-dir>/trop.db`. */
 export const databaseFile = (dataDir: string): string => nodePath.join(dataDir, "trop.db")
 
 /** The operation named when a lock wait expires while opening. */
@@ -113,7 +114,7 @@ const ensureDataDir = (file: string) =>
  * busy timeout, and schema v2. The returned client's `withTransaction` is immediate.
  */
 export const make = (options: DatabaseOptions): Effect.Effect<SqlClient.SqlClient, OpenError, Scope.Scope> =>
-  Effect.gen(function*() {
+  outsideTransactions(Effect.gen(function*() {
     const inMemory = options.file === IN_MEMORY
     if (!inMemory && !fs.existsSync(options.file)) {
       if (!options.autoInit) return yield* new DatabaseMissing({ file: options.file })
@@ -138,7 +139,7 @@ export const make = (options: DatabaseOptions): Effect.Effect<SqlClient.SqlClien
         Effect.fail(classify(e, { operation: OPENING, timeoutSeconds: options.busyTimeoutSeconds })))
     )
     return sql
-  })
+  }))
 
 /** `SqlClient` for trop's database, with immediate transactions. */
 export const layer = (options: DatabaseOptions): Layer.Layer<SqlClient.SqlClient, OpenError> =>

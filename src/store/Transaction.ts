@@ -31,8 +31,9 @@ export interface Level {
 /** The innermost open level, for the code running inside it. */
 export class CurrentTransaction extends Context.Tag("trop/CurrentTransaction")<CurrentTransaction, Level>() {}
 
-/** SqlError messages that name the statement that failed, so errors can say what waited. */
+/** The message of a failed BEGIN IMMEDIATE: errors can say what waited. */
 export const BEGIN_FAILED = "Failed to begin an immediate transaction"
+/** The message of a failed COMMIT (rolled back, the client still usable). */
 export const COMMIT_FAILED = "Failed to commit the transaction"
 
 const exec = (conn: Connection, statement: string, message?: string): Effect.Effect<void, SqlError> => {
@@ -130,6 +131,16 @@ export const provide = (level: Level) => <A, E, R>(effect: Effect.Effect<A, E, R
     Effect.provideService(SqlClient.TransactionConnection, [level.conn, level.depth] as const),
     Effect.provideService(CurrentTransaction, level)
   )
+
+/**
+ * `effect` with no transaction of any client in scope. @effect/sql's clients share one
+ * `TransactionConnection` tag, so inside an app's open transaction trop's own statements
+ * would otherwise run on the app's connection.
+ */
+export const outsideTransactions = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.mapInputContext(effect, (context: Context.Context<R>) =>
+    // Without the tag, a client's statements fall back to the client's own connection.
+    Context.omit(SqlClient.TransactionConnection)(context) as Context.Context<R>)
 
 /**
  * Gives `client` a `withTransaction` that starts with `BEGIN IMMEDIATE` and nests as
