@@ -7,12 +7,9 @@
 // - dist/lib/: the library's ES modules with declarations, compiled by tsc from the package
 //   entries src/index.ts ("trop"), src/promise.ts ("trop/promise") and src/vitest.ts
 //   ("trop/vitest").
-// - dist/cjs/: CommonJS for `require`: index.cjs and promise.cjs, one esbuild bundle of each
-//   entry with every package dependency left external (the user's own effect, @effect/*,
-//   yaml and better-sqlite3 are used); beside them a copy of dist/lib's declarations, which
-//   dist/cjs/package.json ("type": "commonjs") makes CommonJS declarations, with
-//   index.d.cts and promise.d.cts as the entries. Each bundle has its own copy of trop's
-//   modules, so a CommonJS program that requires both entries gets two copies.
+// - dist/cjs/: the same modules as CommonJS for `require` (esbuild, one file per module,
+//   packages left to the user's own effect, @effect/*, yaml), with a copy of the
+//   declarations that dist/cjs/package.json ("type": "commonjs") makes CommonJS ones.
 // package.json's "exports" maps the entries onto these files; its "files" list publishes
 // dist/ without the code cache.
 import { build } from "esbuild"
@@ -77,27 +74,29 @@ try {
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
 execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { stdio: "inherit" })
 
-// The library as CommonJS: "trop/vitest" is left out (vitest itself is ES modules only).
-const cjsEntries = ["index", "promise"]
-await build({
-  entryPoints: cjsEntries.map((entry) => `src/${entry}.ts`),
-  outdir: "dist/cjs",
-  outExtension: { ".js": ".cjs" },
-  bundle: true,
-  packages: "external",
-  format: "cjs",
-  platform: "node",
-  target: "node20",
-  logLevel: "warning"
-})
 /** Every file under `directory`, relative to it. */
 const walk = (directory) =>
   readdirSync(directory, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .map((entry) => relative(directory, join(entry.parentPath ?? entry.path, entry.name)))
+
+// The library as CommonJS, one file per module like dist/lib (so every entry shares one copy
+// of each module: `require("trop").DatabaseBusy === require("trop/promise").DatabaseBusy`).
+// "trop/vitest" is left out: vitest itself is ES modules only.
+const modules = walk("dist/lib").filter((f) => f.endsWith(".js") && f !== "vitest.js")
+await build({
+  entryPoints: modules.map((f) => join("src", f.replace(/\.js$/, ".ts"))),
+  outbase: "src",
+  outdir: "dist/cjs",
+  bundle: false,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  logLevel: "warning"
+})
+// The declarations beside them; dist/cjs/package.json makes both CommonJS to Node and TypeScript.
 for (const file of walk("dist/lib").filter((f) => f.endsWith(".d.ts") && f !== "vitest.d.ts")) {
   mkdirSync(dirname(join("dist/cjs", file)), { recursive: true })
   copyFileSync(join("dist/lib", file), join("dist/cjs", file))
 }
-for (const entry of cjsEntries) copyFileSync(`dist/lib/${entry}.d.ts`, `dist/cjs/${entry}.d.cts`)
 writeFileSync("dist/cjs/package.json", `${JSON.stringify({ type: "commonjs" }, null, 2)}\n`)

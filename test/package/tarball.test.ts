@@ -106,8 +106,8 @@ describe("the published package", () => {
         "dist/lib/promise.d.ts",
         "dist/lib/vitest.js",
         "dist/lib/vitest.d.ts",
-        "dist/cjs/index.cjs",
-        "dist/cjs/promise.cjs"
+        "dist/cjs/index.js",
+        "dist/cjs/promise.js"
       ]
     ) expect(entries, required).toContain(required)
     const forbidden = entries.filter((entry) =>
@@ -145,23 +145,33 @@ describe("the published package", () => {
     expect(dependencies.sort()).toEqual(["better-sqlite3", "yaml"])
   })
 
-  it("require() and import() load the installed entry points; both module systems export the same names", async () => {
+  it("require() and import() load the installed entry points: the same names, one copy of trop per module system", async () => {
     const cjs = expectSuccess(
       "require",
       await app.node([
         "-e",
         `const trop = require("trop")
-         require("trop/promise")
+         const promise = require("trop/promise")
          console.log(JSON.stringify({
            keys: Object.keys(trop).sort(),
+           promiseKeys: Object.keys(promise).sort(),
+           sameErrors: trop.DatabaseBusy === promise.DatabaseBusy && trop.InvalidValue === promise.InvalidValue,
            resolved: require.resolve("trop"),
            manifest: require.resolve("trop/package.json")
          }))`
       ])
     )
-    const required = JSON.parse(cjs.stdout) as { keys: Array<string>; resolved: string; manifest: string }
+    const required = JSON.parse(cjs.stdout) as {
+      keys: Array<string>
+      promiseKeys: Array<string>
+      sameErrors: boolean
+      resolved: string
+      manifest: string
+    }
     expect(required.keys.length).toBeGreaterThan(0)
-    expect(required.resolved).toBe(path.join(app.dir, "node_modules", "trop", "dist", "cjs", "index.cjs"))
+    // One copy of trop's modules per module system: both entries share the error classes.
+    expect(required.sameErrors).toBe(true)
+    expect(required.resolved).toBe(path.join(app.dir, "node_modules", "trop", "dist", "cjs", "index.js"))
     expect(required.manifest).toBe(path.join(app.dir, "node_modules", "trop", "package.json"))
 
     const esm = expectSuccess(
@@ -170,24 +180,35 @@ describe("the published package", () => {
         "--input-type=module",
         "-e",
         `const trop = await import("trop")
-         await import("trop/promise")
+         const promise = await import("trop/promise")
          const manifest = await import("trop/package.json", { with: { type: "json" } })
          console.log(JSON.stringify({
            keys: Object.keys(trop).sort(),
+           promiseKeys: Object.keys(promise).sort(),
+           sameErrors: trop.DatabaseBusy === promise.DatabaseBusy && trop.InvalidValue === promise.InvalidValue,
            resolved: import.meta.resolve("trop"),
            vitest: import.meta.resolve("trop/vitest"),
            version: manifest.default.version
          }))`
       ])
     )
-    const imported = JSON.parse(esm.stdout) as { keys: Array<string>; resolved: string; vitest: string; version: string }
+    const imported = JSON.parse(esm.stdout) as {
+      keys: Array<string>
+      promiseKeys: Array<string>
+      sameErrors: boolean
+      resolved: string
+      vitest: string
+      version: string
+    }
     expect(imported.keys).toEqual(required.keys)
+    expect(imported.promiseKeys).toEqual(required.promiseKeys)
+    expect(imported.sameErrors).toBe(true)
     expect(new URL(imported.resolved).pathname).toBe(path.join(app.dir, "node_modules", "trop", "dist", "lib", "index.js"))
     expect(new URL(imported.vitest).pathname).toBe(path.join(app.dir, "node_modules", "trop", "dist", "lib", "vitest.js"))
     expect(imported.version).toBe(manifest.version)
   }, 120_000)
 
-  it("the entry points' declarations typecheck from an ES module and from CommonJS (require gets .d.cts)", async () => {
+  it("the entry points' declarations typecheck from an ES module and from CommonJS (require gets dist/cjs)", async () => {
     app.write(
       "entry-types/esm.mts",
       `import * as trop from "trop"
@@ -219,7 +240,7 @@ export = notAny
     expect(result.code, describeResult("tsc (entry types)", result)).toBe(0)
     const listed = result.stdout.split("\n")
     const installed = path.join(app.dir, "node_modules", "trop")
-    for (const file of ["dist/lib/index.d.ts", "dist/lib/vitest.d.ts", "dist/cjs/index.d.cts", "dist/cjs/promise.d.cts"]) {
+    for (const file of ["dist/lib/index.d.ts", "dist/lib/vitest.d.ts", "dist/cjs/index.d.ts", "dist/cjs/promise.d.ts"]) {
       expect(listed, file).toContain(path.join(installed, file))
     }
   }, 300_000)
