@@ -15,9 +15,12 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import type { Settings } from "./config/Settings.js"
+import type * as Api from "./service/Requests.js"
 import type { CleanupRequest, TestOptions, TropOptions, TropService } from "./Trop.js"
 import { make, makeTest } from "./Trop.js"
-import type {
+
+export type { Settings } from "./config/Settings.js"
+export type {
   CleanupResult,
   GroupRequest,
   GroupReservation,
@@ -26,20 +29,7 @@ import type {
   Reservation,
   ReserveRequest
 } from "./service/Requests.js"
-
-export type {
-  CleanupRequest,
-  CleanupResult,
-  GroupRequest,
-  GroupReservation,
-  ListFilter,
-  ReleaseRequest,
-  Reservation,
-  ReserveRequest,
-  Settings,
-  TestOptions,
-  TropOptions
-}
+export type { CleanupRequest, TestOptions, TropOptions } from "./Trop.js"
 export * from "./domain/Errors.js"
 
 /** An open trop database. Close it when done (or `await using` it). */
@@ -51,15 +41,15 @@ export interface TropClient extends AsyncDisposable {
   /** The effective configuration. */
   readonly settings: Settings
   /** The port of (path, tag): the same port for the same request. */
-  readonly reserve: (request?: ReserveRequest) => Promise<number>
+  readonly reserve: (request?: Api.ReserveRequest) => Promise<number>
   /** Every service of a group at once: all or nothing. */
-  readonly reserveGroup: (request?: GroupRequest) => Promise<GroupReservation>
+  readonly reserveGroup: (request?: Api.GroupRequest) => Promise<Api.GroupReservation>
   /** Deletes reservations; resolves to the ones deleted. */
-  readonly release: (request?: ReleaseRequest) => Promise<ReadonlyArray<Reservation>>
+  readonly release: (request?: Api.ReleaseRequest) => Promise<ReadonlyArray<Api.Reservation>>
   /** Reservations ordered by path, then tag. */
-  readonly list: (filter?: ListFilter) => Promise<ReadonlyArray<Reservation>>
+  readonly list: (filter?: Api.ListFilter) => Promise<ReadonlyArray<Api.Reservation>>
   /** Removes reservations of deleted directories and long-unused ones. */
-  readonly autoclean: (request?: CleanupRequest) => Promise<CleanupResult>
+  readonly autoclean: (request?: CleanupRequest) => Promise<Api.CleanupResult>
   /** Closes the database; later calls reject. Idempotent. */
   readonly close: () => Promise<void>
 }

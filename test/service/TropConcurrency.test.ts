@@ -5,7 +5,6 @@ import * as Reactivity from "@effect/experimental/Reactivity"
 import { describe, it } from "@effect/vitest"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
-import Sqlite from "better-sqlite3"
 import { Cause, Effect, Exit, Layer, Option } from "effect"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
@@ -14,6 +13,7 @@ import { DatabaseBusy } from "../../src/domain/Errors.js"
 import { Trop } from "../../src/Trop.js"
 import type { TropOptions } from "../../src/Trop.js"
 import { tempDirScoped } from "../fixtures/Fixtures.js"
+import { committed, connect } from "../support/sqlite.js"
 
 /** A data directory and a working directory in one scoped temp directory. */
 const sandbox = Effect.gen(function*() {
@@ -28,27 +28,6 @@ const sandbox = Effect.gen(function*() {
 const tropLayer = (s: { readonly dataDir: string; readonly cwd: string }, options: TropOptions = {}) =>
   Trop.layer({ dataDir: s.dataDir, cwd: s.cwd, env: {}, occupancy: { skip: true }, busyTimeoutSeconds: 5, ...options })
 
-/** An independent better-sqlite3 connection, closed (rolling back what it left open) with the scope. */
-const connect = (file: string, timeoutMs = 0) =>
-  Effect.acquireRelease(
-    Effect.sync(() => new Sqlite(file, { timeout: timeoutMs })),
-    (db) =>
-      Effect.sync(() => {
-        if (!db.open) return
-        if (db.inTransaction) db.exec("ROLLBACK")
-        db.close()
-      })
-  )
-
-/** Committed rows, read through a brand-new connection. */
-const committed = (file: string, query: string): Array<unknown> => {
-  const db = new Sqlite(file, { timeout: 5000 })
-  try {
-    return db.prepare(query).pluck().all()
-  } finally {
-    db.close()
-  }
-}
 
 const committedTags = (file: string) => committed(file, "SELECT tag FROM reservations ORDER BY tag")
 

@@ -12,50 +12,14 @@ import { expect } from "vitest"
 import * as Database from "../../src/store/Database.js"
 import { tempDirScoped } from "../fixtures/Fixtures.js"
 import { tropAsync } from "../support/cli.js"
+import type { V1Options } from "../fixtures/SchemaV1.js"
+import { buildV1, V1_RESERVATIONS } from "../fixtures/SchemaV1.js"
 import { STORED_TABLE_SQL } from "../fixtures/SchemaV2Sql.js"
 
 const open = (file: string, busyTimeoutSeconds = 0) => Database.make({ file, busyTimeoutSeconds, autoInit: true })
 
-const V1_METADATA = "CREATE TABLE metadata (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)"
-const V1_RESERVATIONS = `CREATE TABLE reservations (
-    path TEXT NOT NULL,
-    tag TEXT,
-    port INTEGER NOT NULL UNIQUE,
-    project TEXT,
-    task TEXT,
-    created_at INTEGER NOT NULL,
-    last_used_at INTEGER NOT NULL,
-    PRIMARY KEY (path, tag)
-)`
 /** The published v1 table without the UNIQUE on port (allowed: §13.7 step 3), so duplicate ports can be stored. */
 const V1_RESERVATIONS_NO_UNIQUE = V1_RESERVATIONS.replace("port INTEGER NOT NULL UNIQUE", "port INTEGER NOT NULL")
-const V1_INDEXES = [
-  "CREATE INDEX idx_reservations_port ON reservations(port)",
-  "CREATE INDEX idx_reservations_project ON reservations(project)",
-  "CREATE INDEX idx_reservations_last_used ON reservations(last_used_at)"
-]
-
-interface V1Options {
-  readonly metadata?: string
-  readonly reservations?: string
-  /** Raw SQL statements run after the schema (inserts, extra objects). */
-  readonly extra?: ReadonlyArray<string>
-}
-
-/** A schema-v1 database as trop 0.1.0 wrote it (rollback journal), built with raw SQL. */
-const buildV1 = (file: string, options: V1Options = {}) => {
-  const db = new Sqlite(file)
-  try {
-    db.exec(options.metadata ?? V1_METADATA)
-    db.exec(options.reservations ?? V1_RESERVATIONS)
-    for (const statement of V1_INDEXES) db.exec(statement)
-    db.exec("INSERT INTO metadata (key, value) VALUES ('schema_version', '1')")
-    for (const statement of options.extra ?? []) db.exec(statement)
-  } finally {
-    db.close()
-  }
-}
-
 const expectedTableSql = (name: "metadata" | "reservations", quoted: boolean) =>
   quoted ? STORED_TABLE_SQL[name].replace(`CREATE TABLE ${name} `, `CREATE TABLE "${name}" `) : STORED_TABLE_SQL[name]
 

@@ -18,6 +18,8 @@ import * as Database from "../../src/store/Database.js"
 import { classifyAll, sqliteCode } from "../../src/store/SqliteErrors.js"
 import { BEGIN_FAILED, COMMIT_FAILED, withImmediateTransactions } from "../../src/store/Transaction.js"
 import { tempDirScoped } from "../fixtures/Fixtures.js"
+import { buildV1 as buildFixtureV1 } from "../fixtures/SchemaV1.js"
+import { committed, connect } from "../support/sqlite.js"
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -28,27 +30,6 @@ const freshFile = Effect.map(tempDirScoped("trop-tx-"), (dir) => nodePath.join(d
 /** trop's own client on `file` (WAL, schema v2, immediate transactions). */
 const open = (file: string, busyTimeoutSeconds = 0) => Database.make({ file, busyTimeoutSeconds, autoInit: true })
 
-/** An independent better-sqlite3 connection, closed (rolling back what it left open) with the scope. */
-const connect = (file: string, timeoutMs = 0) =>
-  Effect.acquireRelease(
-    Effect.sync(() => new Sqlite(file, { timeout: timeoutMs })),
-    (db) =>
-      Effect.sync(() => {
-        if (!db.open) return
-        if (db.inTransaction) db.exec("ROLLBACK")
-        db.close()
-      })
-  )
-
-/** The committed rows of `table`'s `column`, read through a brand-new connection. */
-const committed = (file: string, query: string): Array<unknown> => {
-  const db = new Sqlite(file, { timeout: 5000 })
-  try {
-    return db.prepare(query).pluck().all()
-  } finally {
-    db.close()
-  }
-}
 
 /** Test rows live in `metadata` (every key but schema_version). */
 const committedKeys = (file: string) =>
@@ -114,31 +95,14 @@ const instrument = (base: SqlClient.SqlClient) => {
   }
 }
 
-/** A schema-v1 database as trop 0.1.0 wrote it (rollback journal), as in Migration.test.ts. */
-const buildV1 = (file: string) => {
-  const db = new Sqlite(file)
-  try {
-    db.exec("CREATE TABLE metadata (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)")
-    db.exec(`CREATE TABLE reservations (
-    path TEXT NOT NULL,
-    tag TEXT,
-    port INTEGER NOT NULL UNIQUE,
-    project TEXT,
-    task TEXT,
-    created_at INTEGER NOT NULL,
-    last_used_at INTEGER NOT NULL,
-    PRIMARY KEY (path, tag)
-)`)
-    db.exec("CREATE INDEX idx_reservations_port ON reservations(port)")
-    db.exec("CREATE INDEX idx_reservations_project ON reservations(project)")
-    db.exec("CREATE INDEX idx_reservations_last_used ON reservations(last_used_at)")
-    db.exec("INSERT INTO metadata (key, value) VALUES ('schema_version', '1')")
-    db.exec("INSERT INTO reservations VALUES ('/w/a', NULL, 5000, 'proj', NULL, 10, 20)")
-    db.exec("INSERT INTO reservations VALUES ('/w/a', 'web', 5001, NULL, NULL, 11, 21)")
-  } finally {
-    db.close()
-  }
-}
+/** A schema-v1 database with two rows. */
+const buildV1 = (file: string) =>
+  buildFixtureV1(file, {
+    extra: [
+      "INSERT INTO reservations VALUES ('/w/a', NULL, 5000, 'proj', NULL, 10, 20)",
+      "INSERT INTO reservations VALUES ('/w/a', 'web', 5001, NULL, NULL, 11, 21)"
+    ]
+  })
 
 const fileFacts = (file: string) => {
   const db = new Sqlite(file, { readonly: true })
