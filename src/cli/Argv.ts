@@ -28,7 +28,8 @@ export type Directive =
 
 const isHelp = (token: string) => token === "-h" || token === "--help"
 
-const display = (opt: Opt<unknown>) => opt.value === undefined ? `--${opt.name}` : `--${opt.name} <${opt.value}>`
+const display = (opt: Opt<unknown>) =>
+  opt.value === undefined ? `--${opt.name}` : opt.valueOptional ? `--${opt.name} [<${opt.value}>]` : `--${opt.name} <${opt.value}>`
 
 interface Position {
   /** Index of the first token after this position's options. */
@@ -36,6 +37,8 @@ interface Position {
   /** Names of the options given. */
   readonly seen: ReadonlySet<string>
   readonly positionals: ReadonlyArray<string>
+  /** How many of `positionals` came before `--` (all of them without one). */
+  readonly beforeDashes: number
   /** The position's tokens with `--opt=value` split (@effect/cli rejects `--opt=`). */
   readonly tokens: ReadonlyArray<string>
 }
@@ -43,18 +46,22 @@ interface Position {
 /**
  * Walks the tokens of one position — before the subcommand name (`root`: stops at the
  * first positional, accepts `-V`) or after it — checking every option against `known`.
+ * With `trailing` (a command that takes a command line after `--`), a positional beyond
+ * the `fixed` ones before `--` is refused where it stands, with the hint.
  */
 const scanPosition = (
   tokens: ReadonlyArray<string>,
   start: number,
   known: ReadonlyArray<Opt<unknown>>,
   usage: string,
-  root: boolean
+  root: boolean,
+  trailing?: { readonly fixed: number; readonly hint: (token: string) => string }
 ): Either.Either<Position, UsageError> => {
   const fail = (detail: string) => Either.left(new UsageError({ detail, usage }))
   const seen = new Set<string>()
   const positionals: Array<string> = []
   const normalized: Array<string> = []
+  let beforeDashes: number | undefined
   let i = start
   while (i < tokens.length) {
     const token = tokens[i] ?? ""
@@ -64,6 +71,7 @@ const scanPosition = (
       continue
     }
     if (token === "--" && !root) {
+      beforeDashes = positionals.length
       positionals.push(...tokens.slice(i + 1))
       normalized.push(...tokens.slice(i))
       i = tokens.length
@@ -71,6 +79,9 @@ const scanPosition = (
     }
     if (!token.startsWith("-") || token === "-") {
       if (root) break
+      if (trailing !== undefined && positionals.length >= trailing.fixed) {
+        return fail(`unexpected argument '${token}' found\n${trailing.hint(token)}`)
+      }
       positionals.push(token)
       normalized.push(token)
       i++
@@ -89,13 +100,19 @@ const scanPosition = (
       continue
     }
     const value = eq >= 0 ? token.slice(eq + 1) : tokens[i + 1]
+    if (opt.valueOptional && eq < 0 && (value === undefined || value.startsWith("-"))) {
+      // Given bare: @effect/cli gets the empty value that stands for it (Opt.optionalPath).
+      normalized.push(`--${opt.name}`, "")
+      i++
+      continue
+    }
     if (value === undefined || (eq < 0 && value.startsWith("-") && value !== "-") || (opt.path && value === "")) {
       return fail(`a value is required for '${display(opt)}' but none was supplied`)
     }
     normalized.push(`--${opt.name}`, value)
     i += eq >= 0 ? 1 : 2
   }
-  return Either.right({ next: i, seen, positionals, tokens: normalized })
+  return Either.right({ next: i, seen, positionals, beforeDashes: beforeDashes ?? positionals.length, tokens: normalized })
 }
 
 /** Decides help/version/run for `argv` (without the node and script names). */
@@ -103,8 +120,9 @@ export const scan = (
   argv: ReadonlyArray<string>,
   commands: ReadonlyArray<CommandSpec>
 ): Either.Either<Directive, UsageError> => {
-  // Help wins over every other problem on the line (cli.md §2).
-  const helpAt = argv.findIndex(isHelp)
+  // Help wins over every other problem on the line (cli.md §2); after `--` words are arguments.
+  const dashes = argv.indexOf("--")
+  const helpAt = (dashes < 0 ? argv : argv.slice(0, dashes)).findIndex(isHelp)
   if (helpAt >= 0) {
     return Either.right({ _tag: "Help", command: commands.find((c) => argv.slice(0, helpAt).includes(c.name)) })
   }
@@ -128,12 +146,29 @@ export const scan = (
     if (command === undefined) return yield* unrecognized(name)
     const usage = usageLine(command)
     const fail = (detail: string) => Either.left(new UsageError({ detail, usage }))
-    const after = yield* scanPosition(argv, before.next + 1, [...command.options, ...globalList], usage, false)
-    const extra = after.positionals[command.args.length]
+    // A trailing argument (`exec -- CMD ...`) takes every word after `--` and none before.
+    const trailing = command.args.find((a) => a.trailing)
+    const fixed = trailing === undefined ? command.args : command.args.filter((a) => !a.trailing)
+    const after = yield* scanPosition(
+      argv,
+      before.next + 1,
+      [...command.options, ...globalList],
+      usage,
+      false,
+      trailing === undefined ? undefined : {
+        fixed: fixed.length,
+        hint: (token) => `hint: the command goes after '--': trop ${command.name} [OPTIONS] -- ${token} ...`
+      }
+    )
+    const given = trailing === undefined ? after.positionals : after.positionals.slice(0, after.beforeDashes)
+    const extra = given[fixed.length]
     if (extra !== undefined) return yield* fail(`unexpected argument '${extra}' found`)
-    const missing = command.args[after.positionals.length]
+    const missing = fixed[given.length] ??
+      (trailing !== undefined && after.positionals.length === after.beforeDashes ? trailing : undefined)
     if (missing !== undefined) {
-      return yield* fail(`the following required arguments were not provided: <${missing.name}>`)
+      return yield* fail(
+        `the following required arguments were not provided: <${missing.name}>${missing.trailing ? "..." : ""}`
+      )
     }
     const missingOption = command.options.find((opt) => opt.required && !after.seen.has(opt.name))
     if (missingOption !== undefined) {
@@ -145,13 +180,13 @@ export const scan = (
     for (const [a, b] of command.requires) {
       if (after.seen.has(a) && !after.seen.has(b)) return yield* fail(`the argument '--${a}' requires '--${b}'`)
     }
-    const given = (name: string) => before.seen.has(name) || after.seen.has(name)
+    const used = (name: string) => before.seen.has(name) || after.seen.has(name)
     return {
       _tag: "Run",
       command,
       argv: [...before.tokens, name, ...after.tokens],
-      quiet: given("quiet"),
-      verbose: given("verbose")
+      quiet: used("quiet"),
+      verbose: used("verbose")
     } as const
   })
 }

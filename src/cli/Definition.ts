@@ -1,4 +1,5 @@
 import { Args, Command } from "@effect/cli"
+import type * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
 import * as Record from "effect/Record"
 import type { GlobalValues } from "./Globals.js"
@@ -9,13 +10,24 @@ import type { Opt } from "./Opt.js"
 export interface Positional<A> {
   readonly name: string
   readonly description: string
+  /** Every word after `--`, at least one (`exec -- CMD ARGS...`); never before it. */
+  readonly trailing: boolean
   readonly parser: Args.Args<A>
 }
 
 export const positional = (name: string, description: string): Positional<string> => ({
   name,
   description,
+  trailing: false,
   parser: Args.text({ name }).pipe(Args.withDescription(description))
+})
+
+/** The words after `--`, taken as they are: a command line for another program. */
+export const trailing = (name: string, description: string): Positional<Arr.NonEmptyReadonlyArray<string>> => ({
+  name,
+  description,
+  trailing: true,
+  parser: Args.text({ name }).pipe(Args.atLeast(1), Args.withDescription(description))
 })
 
 /** What help and the argv pre-scan know about a subcommand. */

@@ -1,4 +1,4 @@
-import type { CommandSpec } from "./Definition.js"
+import type { CommandSpec, Positional } from "./Definition.js"
 import { globalList } from "./Globals.js"
 import type { Opt } from "./Opt.js"
 
@@ -9,11 +9,13 @@ import type { Opt } from "./Opt.js"
 
 export const ROOT_DESCRIPTION = "Manage ephemeral port reservations"
 
-/** `trop reserve [OPTIONS]`, `trop validate [OPTIONS] <CONFIG_PATH>`, or the root's. */
+const argument = (a: Positional<unknown>) => a.trailing ? `<${a.name}>...` : `<${a.name}>`
+
+/** `trop reserve [OPTIONS]`, `trop validate [OPTIONS] <CONFIG_PATH>`, `trop exec [OPTIONS] -- <COMMAND>...`, or the root's. */
 export const usageLine = (command: CommandSpec | undefined): string =>
   command === undefined
     ? "trop [OPTIONS] <COMMAND>"
-    : ["trop", command.name, "[OPTIONS]", ...command.args.map((a) => `<${a.name}>`)].join(" ")
+    : ["trop", command.name, "[OPTIONS]", ...command.args.map((a) => a.trailing ? `-- ${argument(a)}` : argument(a))].join(" ")
 
 const table = (rows: ReadonlyArray<readonly [string, string]>): Array<string> => {
   const width = Math.max(...rows.map(([left]) => left.length))
@@ -21,7 +23,7 @@ const table = (rows: ReadonlyArray<readonly [string, string]>): Array<string> =>
 }
 
 const optionRow = (opt: Opt<unknown>): readonly [string, string] => [
-  `    --${opt.name}${opt.value === undefined ? "" : ` <${opt.value}>`}`,
+  `    --${opt.name}${opt.value === undefined ? "" : opt.valueOptional ? ` [<${opt.value}>]` : ` <${opt.value}>`}`,
   opt.env === undefined ? opt.description : `${opt.description} [env: ${opt.env}]`
 ]
 
@@ -38,7 +40,7 @@ export const render = (command: CommandSpec | undefined, commands: ReadonlyArray
       ""
     )
   } else if (command.args.length > 0) {
-    lines.push("Arguments:", ...table(command.args.map((a) => [`<${a.name}>`, a.description] as const)), "")
+    lines.push("Arguments:", ...table(command.args.map((a) => [argument(a), a.description] as const)), "")
   }
   const options = command === undefined ? globalList : [...command.options, ...globalList]
   lines.push(

@@ -13,10 +13,10 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
 import pkg from "../../package.json" with { type: "json" }
 import { causeMessage } from "../domain/Errors.js"
 import { GitInfo } from "../git/GitInfo.js"
-import { Checkpoint } from "../operations/Checkpoint.js"
 import { Occupancy } from "../probe/Occupancy.js"
 import * as Argv from "./Argv.js"
 import { assertDataDir } from "./commands/AssertDataDir.js"
@@ -27,6 +27,7 @@ import { autoreserve } from "./commands/AutoReserve.js"
 import { compactExclusions } from "./commands/CompactExclusions.js"
 import { makeCompletions } from "./commands/Completions.js"
 import { exclude } from "./commands/Exclude.js"
+import { exec } from "./commands/Exec.js"
 import { expire } from "./commands/Expire.js"
 import { init } from "./commands/Init.js"
 import { list } from "./commands/List.js"
@@ -45,20 +46,24 @@ import type { CommandSpec } from "./Definition.js"
 import { UsageError } from "./Errors.js"
 import type { Failure } from "./Exit.js"
 import { DEFECT_EXIT_CODE, exitCode, render } from "./Exit.js"
+import { ExitStatus } from "./ExitStatus.js"
 import { root } from "./Globals.js"
+import { withFaultHook } from "./FaultHook.js"
 import * as Help from "./Help.js"
 import { Invocation } from "./Invocation.js"
+import type { StdoutClosed } from "./Output.js"
 import { Output, writeQuietly } from "./Output.js"
 
 export const VERSION: string = pkg.version
 
-// In the order of cli.md §12, which help lists.
+// In the order of cli.md §12, which help lists; `exec` (trop's own) after the reservations.
 const commands = [
   reserve,
   release,
   list,
   reserveGroup,
   autoreserve,
+  exec,
   prune,
   expire,
   autoclean,
@@ -116,12 +121,24 @@ const stderrLogger = Logger.replace(
   })
 )
 
+const isStdoutClosed = (e: { readonly _tag: string }): boolean => e._tag === "StdoutClosed"
+const isReportable = <E extends { readonly _tag: string }>(e: E): e is Exclude<E, StdoutClosed> => !isStdoutClosed(e)
+
 const usageFromParser = (error: ValidationError.ValidationError, command: string): UsageError =>
   new UsageError({
     // eslint-disable-next-line no-control-regex
     detail: HelpDoc.toAnsiText(error.error).replace(/\u001b\[[0-9;]*m/g, "").trim(),
     usage: `trop ${command} [OPTIONS]`
   })
+
+/** Help or version on stdout: exit 0, also when the reader has gone (StdoutClosed). */
+const print = (text: string) =>
+  Effect.flatMap(Output, (output) =>
+    output.out(text).pipe(
+      Effect.as(0),
+      Effect.catchTag("StdoutClosed", () => Effect.succeed(0)),
+      Effect.catchAll((e) => Effect.as(output.err(render(e)), exitCode(e)))
+    ))
 
 /**
  * Runs one command line (without the node and script names) and returns the exit code.
@@ -137,30 +154,22 @@ export const main = (argv: ReadonlyArray<string>): Effect.Effect<number, never, 
     }
     switch (directive.right._tag) {
       case "Help":
-        return yield* output.out(Help.render(directive.right.command, specs).trimEnd()).pipe(
-          Effect.as(0),
-          Effect.catchAll((e) => Effect.as(output.err(render(e)), exitCode(e)))
-        )
+        return yield* print(Help.render(directive.right.command, specs).trimEnd())
       case "MissingCommand":
         yield* output.err(Help.render(undefined, specs).trimEnd())
         return 4
       case "Version":
-        return yield* output.out(`trop ${VERSION}`).pipe(
-          Effect.as(0),
-          Effect.catchAll((e) => Effect.as(output.err(render(e)), exitCode(e)))
-        )
+        return yield* print(`trop ${VERSION}`)
       case "Run":
         break
     }
     const { argv: normalized, command, quiet } = directive.right
     const { env } = yield* Invocation
     const verbose = !quiet && (directive.right.verbose || env.TROP_LOG_MODE?.toLowerCase() === "verbose")
-    const checkpoint = /^([^:]+):(.+)$/.exec(env.TROP_TEST_CHECKPOINT ?? "")
     return yield* run(normalized, command.name, quiet).pipe(
       Logger.withMinimumLogLevel(verbose ? LogLevel.Debug : LogLevel.None),
-      checkpoint?.[1] !== undefined && checkpoint[2] !== undefined
-        ? Effect.provide(Checkpoint.freezeAt(checkpoint[1], checkpoint[2]))
-        : (effect) => effect
+      // Test builds only: the shipped bundle gets NoFaultHook (build.mjs).
+      withFaultHook(env)
     )
   }).pipe(Effect.provide(stderrLogger))
 
@@ -168,16 +177,22 @@ const run = (argv: ReadonlyArray<string>, command: string, quiet: boolean) =>
   Effect.gen(function*() {
     const output = yield* Output
     const started = Date.now()
+    const status = yield* Ref.make(0)
     const exit = yield* app(["node", "trop", ...argv]).pipe(
+      Effect.provideService(ExitStatus, status),
       Effect.withConsole(silentConsole),
       Effect.provide(cliEnvironment),
       Effect.exit
     )
+    const cause = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+    // The reader of stdout has gone: end quietly, like `ls | head` (Output.StdoutClosed).
+    if (Option.exists(cause, isStdoutClosed)) return 0
+    const failure = Option.filter(cause, isReportable)
     const occupancy = yield* Occupancy
     if (!quiet) for (const warning of yield* occupancy.warnings) yield* output.err(`Warning: ${warning}`)
     yield* Effect.logDebug(`${command} finished in ${Date.now() - started} ms`)
-    if (Exit.isSuccess(exit)) return 0
-    const failure = Cause.failureOption(exit.cause)
+    // 0 unless the command chose its status (`exec`: its child's).
+    if (Exit.isSuccess(exit)) return yield* Ref.get(status)
     if (Option.isSome(failure)) {
       const error: Failure = ValidationError.isValidationError(failure.value)
         ? usageFromParser(failure.value, command)

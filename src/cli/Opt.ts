@@ -20,10 +20,12 @@ export interface Opt<A> {
   readonly path: boolean
   /** Must be given (usage error otherwise). */
   readonly required: boolean
+  /** The value may be left out (`--group` or `--group FILE`). */
+  readonly valueOptional: boolean
   readonly parser: Options.Options<A>
 }
 
-const base = { env: undefined, path: false, required: false } as const
+const base = { env: undefined, path: false, required: false, valueOptional: false } as const
 
 export const flag = (name: string, description: string): Opt<boolean> => ({
   ...base,
@@ -55,6 +57,28 @@ export const path = (name: string, description: string, env?: string): Opt<Optio
   parser: env === undefined
     ? textParser(name, "PATH", description).pipe(Options.optional)
     : textParser(name, "PATH", description).pipe(Options.withFallbackConfig(Config.string(env)), Options.optional)
+})
+
+/**
+ * A path option whose value may be left out: None when absent, Some(None) when given bare,
+ * Some(Some(path)) with a value. The pre-scan hands a bare occurrence to @effect/cli as an
+ * empty value, which a typed value never is (an empty path is a usage error).
+ */
+export const optionalPath = (
+  name: string,
+  value: string,
+  description: string
+): Opt<Option.Option<Option.Option<string>>> => ({
+  ...base,
+  name,
+  value,
+  description,
+  path: true,
+  valueOptional: true,
+  parser: textParser(name, value, description).pipe(
+    Options.optional,
+    Options.map(Option.map((raw) => raw === "" ? Option.none() : Option.some(raw)))
+  )
 })
 
 /** A path option that must be given. */

@@ -1,4 +1,5 @@
 import * as Context from "effect/Context"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as fs from "node:fs"
@@ -6,13 +7,19 @@ import * as tty from "node:tty"
 import { CliIoError } from "./Errors.js"
 
 /**
+ * The reader of stdout went away (EPIPE: `trop list | head -1`). Not an error: the command
+ * stops where it is and trop exits 0 without a word, as Unix tools do (Main).
+ */
+export class StdoutClosed extends Data.TaggedError("StdoutClosed")<{}> {}
+
+/**
  * Where commands print. stdout carries only results (`PORT=$(trop reserve)`); everything
  * else goes to stderr. Writes are synchronous, so output is complete when the process
- * exits and a broken pipe surfaces as an error (exit 5).
+ * exits; a closed stdout ends the command (StdoutClosed), other write errors are exit 5.
  */
 export class Output extends Context.Tag("trop/Output")<Output, {
   /** Writes `text` and a newline to stdout. */
-  readonly out: (text: string) => Effect.Effect<void, CliIoError>
+  readonly out: (text: string) => Effect.Effect<void, CliIoError | StdoutClosed>
   /** Writes `text` and a newline to stderr; failures there cannot be reported anywhere. */
   readonly err: (text: string) => Effect.Effect<void>
   /**
@@ -25,7 +32,7 @@ export class Output extends Context.Tag("trop/Output")<Output, {
     out: (text) =>
       Effect.try({
         try: () => writeAll(1, text + "\n"),
-        catch: CliIoError.fromCause
+        catch: (cause) => isBrokenPipe(cause) ? new StdoutClosed() : CliIoError.fromCause(cause)
       }),
     err: (text) => Effect.sync(() => writeQuietly(text + "\n")),
     progress: (text) => Effect.sync(() => tty.isatty(2) && writeQuietly(text === undefined ? "\r\u001b[K" : `\r${text}\u001b[K`))
@@ -40,6 +47,8 @@ export const writeQuietly = (text: string) => {
     // Nowhere left to report it.
   }
 }
+
+const isBrokenPipe = (cause: unknown) => cause instanceof Error && "code" in cause && cause.code === "EPIPE"
 
 /** `writeSync` may write partially or hit EAGAIN on a non-blocking pipe; retry until done. */
 const writeAll = (fd: number, text: string) => {

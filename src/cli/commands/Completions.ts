@@ -12,7 +12,9 @@ export const makeCompletions = (specs: () => ReadonlyArray<CommandSpec>) =>
     name: "completions",
     description: "Generate shell completion scripts",
     options: {},
-    args: { shell: positional("SHELL", "Shell to generate completions for [possible values: bash, zsh, fish]") }
+    args: {
+      shell: positional("SHELL", `Shell to generate completions for [possible values: ${Completions.SHELLS.join(", ")}]`)
+    }
   }, (o) =>
     Effect.gen(function*() {
       const output = yield* Output

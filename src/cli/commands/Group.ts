@@ -1,9 +1,11 @@
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as nodePath from "node:path"
 import type { Effective } from "../../config/Load.js"
 import { InvalidValue } from "../../domain/Errors.js"
-import { Task } from "../../domain/Identifier.js"
+import { display, hasControl } from "../../domain/Escape.js"
+import { CONTROL_MESSAGE, Task } from "../../domain/Identifier.js"
 import type { GroupRequest } from "../../operations/Group.js"
 import * as Group from "../../operations/Group.js"
 import * as GroupConfig from "../../operations/GroupConfig.js"
@@ -36,17 +38,21 @@ export const groupOptions = {
   ...Common.occupancy
 }
 
-export interface GroupValues extends OccupancyFlags {
+/** What a group reservation takes from the command line (`exec --group` too). */
+export interface GroupRequestValues extends OccupancyFlags {
   readonly task: Option.Option<string>
-  readonly format: Option.Option<GroupFormat>
-  readonly shell: Option.Option<string>
   readonly force: boolean
   readonly allowUnrelatedPath: boolean
   readonly allowProjectChange: boolean
   readonly allowTaskChange: boolean
   readonly allowChange: boolean
-  readonly dryRun: boolean
   readonly globals: GlobalValues
+}
+
+export interface GroupValues extends GroupRequestValues {
+  readonly format: Option.Option<GroupFormat>
+  readonly shell: Option.Option<string>
+  readonly dryRun: boolean
 }
 
 /** How the group's configuration was found, which changes messages and the file chosen. */
@@ -62,8 +68,9 @@ export const checkNamedFile = (typed: string, path: string): Effect.Effect<void,
   Effect.mapError(GroupConfig.checkFile(typed, path), (e) => new InvalidArguments({ detail: e.reason }))
 
 /**
- * `--task` of a group: trimmed and non-empty, blank is exit 6; no other rule (semantics.md
- * §4.6, unlike `TROP_TASK`, which the configuration validates).
+ * `--task` of a group: trimmed and non-empty, blank is exit 6; no length rule (semantics.md
+ * §4.6, unlike `TROP_TASK`, which the configuration validates). Control characters are
+ * refused like everywhere (docs/security.md), with the same exit code.
  */
 const requestedTask = (option: Option.Option<string>, effective: Effective) =>
   Option.match(option, {
@@ -71,19 +78,17 @@ const requestedTask = (option: Option.Option<string>, effective: Effective) =>
     onSome: (raw) =>
       raw.trim() === ""
         ? Effect.fail(new InvalidValue({ field: "task", reason: "Cannot be empty or only whitespace" }))
+        : hasControl(raw.trim())
+        ? Effect.fail(new InvalidValue({ field: "task", reason: CONTROL_MESSAGE }))
         : Effect.succeedSome(Task.make(raw.trim()))
   })
 
 /**
- * Runs a group reservation end to end (semantics.md §8.7): configuration, group checks,
- * the dry-run branch, format and shell, then plan + execute + formatting inside ONE
- * immediate transaction (a formatting failure rolls everything back), then output.
+ * The steps of a group reservation before the database (semantics.md §8.7): configuration,
+ * group checks and the request. `runGroup` and `exec --group` share them.
  */
-export const runGroup = (o: GroupValues, source: GroupSource) =>
+export const prepareGroup = (o: GroupRequestValues, source: GroupSource) =>
   Effect.gen(function*() {
-    const output = yield* Output
-    const { env } = yield* Invocation
-    const quiet = o.globals.quiet
     const dataDir = yield* Session.dataDirectory(o.globals)
     const named = source._tag === "Named" ? Option.some(yield* Session.explicitPath(source.typed)) : Option.none()
     if (source._tag === "Named" && Option.isSome(named)) yield* checkNamedFile(source.typed, named.value)
@@ -119,18 +124,54 @@ export const runGroup = (o: GroupValues, source: GroupSource) =>
       task,
       force: o.force
     }
-    const database = Session.withDatabase(source._tag === "Named" ? "reserve-group" : "autoreserve", settings, dataDir, {
-      dryRun: o.dryRun
-    })
-    const discovered = `Discovered config: ${group.source}`
+    return { request, settings, dataDir, names, file: group.source }
+  })
+
+export type PreparedGroup = Effect.Effect.Success<ReturnType<typeof prepareGroup>>
+
+/**
+ * Plans and executes the group, then `finish` on its entries (variable names and ports, in
+ * tag order), all inside ONE immediate transaction: a `finish` failure (an invalid variable
+ * name) rolls everything back.
+ */
+export const commitGroup = <A, E>(
+  prepared: PreparedGroup,
+  command: string,
+  finish: (entries: ReadonlyArray<Entry>) => Either.Either<A, E>
+) =>
+  Group.plan(prepared.request, prepared.settings).pipe(
+    Effect.tap(Group.execute),
+    Effect.flatMap((plan) =>
+      finish(Group.mapping(plan).map(({ port, tag }) => ({ tag, port, name: prepared.names.get(tag) ?? "" })))
+    ),
+    Session.transaction(false),
+    Session.withDatabase(command, prepared.settings, prepared.dataDir)
+  )
+
+/**
+ * Runs a group reservation end to end (semantics.md §8.7): the shared preparation, the
+ * dry-run branch, format and shell, then plan + execute + formatting inside ONE
+ * immediate transaction (a formatting failure rolls everything back), then output.
+ */
+export const runGroup = (o: GroupValues, source: GroupSource) =>
+  Effect.gen(function*() {
+    const output = yield* Output
+    const { env } = yield* Invocation
+    const quiet = o.globals.quiet
+    const prepared = yield* prepareGroup(o, source)
+    const command = source._tag === "Named" ? "reserve-group" : "autoreserve"
+    const discovered = `Discovered config: ${prepared.file}`
     if (o.dryRun) {
-      const plan = yield* Group.plan(request, settings).pipe(Session.transaction(true), database)
+      const plan = yield* Group.plan(prepared.request, prepared.settings).pipe(
+        Session.transaction(true),
+        Session.withDatabase(command, prepared.settings, prepared.dataDir, { dryRun: true })
+      )
       if (quiet) return
       const header = source._tag === "Named"
         ? [`Reserve group of services from ${source.typed}`]
         : [discovered, "Reserve group of services from config"]
       yield* output.err("Dry run - would perform the following actions:")
-      for (const [i, line] of [...header, ...Group.describe(plan)].entries()) yield* output.err(`  ${i + 1}. ${line}`)
+      for (const [i, line] of [...header, ...Group.describe(plan)].entries()) yield* output.err(`  ${i + 1}. ${display(line)}`)
       return
     }
     const format = Option.getOrElse(o.format, () => "export" as const)
@@ -138,21 +179,9 @@ export const runGroup = (o: GroupValues, source: GroupSource) =>
       onNone: () => Effect.succeed(GroupOutput.detectShell(env)),
       onSome: (raw) => GroupOutput.parseShell(raw)
     })
-    const text = yield* Group.plan(request, settings).pipe(
-      Effect.tap(Group.execute),
-      Effect.flatMap((plan) => {
-        const entries: ReadonlyArray<Entry> = Group.mapping(plan).map(({ port, tag }) => ({
-          tag,
-          port,
-          name: names.get(tag) ?? ""
-        }))
-        return GroupOutput.render(entries, format, shell)
-      }),
-      Session.transaction(false),
-      database
-    )
+    const text = yield* commitGroup(prepared, command, (entries) => GroupOutput.render(entries, format, shell))
     yield* output.out(text)
     if (quiet) return
-    if (source._tag === "Discovered") yield* output.err(`Discovered config: ${JSON.stringify(group.source)}`)
-    yield* output.err(`Reserved ${services.length} ports.`)
+    if (source._tag === "Discovered") yield* output.err(`Discovered config: ${JSON.stringify(prepared.file)}`)
+    yield* output.err(`Reserved ${prepared.request.services.length} ports.`)
   })

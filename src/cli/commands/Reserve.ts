@@ -7,11 +7,14 @@ import * as Metadata from "../../operations/Metadata.js"
 import type { ReserveRequest } from "../../operations/Reserve.js"
 import * as Reserve from "../../operations/Reserve.js"
 import * as Common from "../CommonOptions.js"
+import type { OccupancyFlags } from "../CommonOptions.js"
 import { define } from "../Definition.js"
 import { InvalidArguments } from "../Errors.js"
+import type { GlobalValues } from "../Globals.js"
 import { flag, text } from "../Opt.js"
 import { Output } from "../Output.js"
 import * as Session from "../Session.js"
+import { display } from "../../domain/Escape.js"
 
 const parseBound = (name: "min" | "max", raw: Option.Option<string>) =>
   Option.match(raw, {
@@ -23,38 +26,66 @@ const parseBound = (name: "min" | "max", raw: Option.Option<string>) =>
       })
   })
 
-export const reserve = define({
-  name: "reserve",
-  description: "Reserve a port for a directory",
-  options: {
-    path: Common.path,
-    tag: Common.tag,
-    project: text("project", "PROJECT", "Project identifier"),
-    clearProject: flag("clear-project", "Clear stored project metadata"),
-    task: text("task", "TASK", "Task identifier"),
-    clearTask: flag("clear-task", "Clear stored task metadata"),
-    port: text("port", "PORT", "Preferred port number"),
-    min: text("min", "MIN", "Minimum acceptable port"),
-    max: text("max", "MAX", "Maximum acceptable port"),
-    overwrite: flag("overwrite", "Reallocate an existing reservation for the exact path and tag"),
-    ignoreOccupied: flag("ignore-occupied", "Allow an occupied preferred port"),
-    ignoreExclusions: flag("ignore-exclusions", "Allow an excluded preferred port"),
-    force: flag("force", "Overwrite and bypass path, metadata, occupancy, and exclusion guards"),
-    allowUnrelatedPath: Common.allowUnrelatedPath,
-    allowProjectChange: Common.allowProjectChange,
-    allowTaskChange: Common.allowTaskChange,
-    allowChange: Common.allowChange,
-    disableAutoprune: flag("disable-autoprune", "Disable automatic pruning"),
-    disableAutoexpire: flag("disable-autoexpire", "Disable automatic expiration"),
-    disableAutoclean: flag("disable-autoclean", "Disable all automatic cleanup"),
-    dryRun: Common.dryRun,
-    ...Common.occupancy
-  },
-  conflicts: [["project", "clear-project"], ["task", "clear-task"]]
-}, (o) =>
+/** The options of `reserve`; `exec` takes them too (without `--dry-run`). */
+export const reserveOptions = {
+  path: Common.path,
+  tag: Common.tag,
+  project: text("project", "PROJECT", "Project identifier"),
+  clearProject: flag("clear-project", "Clear stored project metadata"),
+  task: text("task", "TASK", "Task identifier"),
+  clearTask: flag("clear-task", "Clear stored task metadata"),
+  port: text("port", "PORT", "Preferred port number"),
+  min: text("min", "MIN", "Minimum acceptable port"),
+  max: text("max", "MAX", "Maximum acceptable port"),
+  overwrite: flag("overwrite", "Reallocate an existing reservation for the exact path and tag"),
+  ignoreOccupied: flag("ignore-occupied", "Allow an occupied preferred port"),
+  ignoreExclusions: flag("ignore-exclusions", "Allow an excluded preferred port"),
+  force: flag("force", "Overwrite and bypass path, metadata, occupancy, and exclusion guards"),
+  allowUnrelatedPath: Common.allowUnrelatedPath,
+  allowProjectChange: Common.allowProjectChange,
+  allowTaskChange: Common.allowTaskChange,
+  allowChange: Common.allowChange,
+  disableAutoprune: flag("disable-autoprune", "Disable automatic pruning"),
+  disableAutoexpire: flag("disable-autoexpire", "Disable automatic expiration"),
+  disableAutoclean: flag("disable-autoclean", "Disable all automatic cleanup"),
+  ...Common.occupancy
+}
+
+export const reserveConflicts: ReadonlyArray<readonly [string, string]> = [["project", "clear-project"], ["task", "clear-task"]]
+
+/** The parsed values of `reserveOptions`. */
+export interface ReserveValues extends OccupancyFlags {
+  readonly path: Option.Option<string>
+  readonly tag: Option.Option<string>
+  readonly project: Option.Option<string>
+  readonly clearProject: boolean
+  readonly task: Option.Option<string>
+  readonly clearTask: boolean
+  readonly port: Option.Option<string>
+  readonly min: Option.Option<string>
+  readonly max: Option.Option<string>
+  readonly overwrite: boolean
+  readonly ignoreOccupied: boolean
+  readonly ignoreExclusions: boolean
+  readonly force: boolean
+  readonly allowUnrelatedPath: boolean
+  readonly allowProjectChange: boolean
+  readonly allowTaskChange: boolean
+  readonly allowChange: boolean
+  readonly disableAutoprune: boolean
+  readonly disableAutoexpire: boolean
+  readonly disableAutoclean: boolean
+  readonly globals: GlobalValues
+}
+
+/**
+ * A reservation as `reserve` makes it, up to its output: pre-flight checks, configuration,
+ * the request, then plan + execute in ONE immediate transaction, or only the plan in a
+ * rolled-back one for a dry run. `command` names the command in messages. Returns the
+ * plan with the settings and data directory it was made with.
+ */
+export const runReserve = (o: ReserveValues, command: string, dryRun: boolean) =>
   Effect.gen(function*() {
-    const output = yield* Output
-    const quiet = o.globals.quiet
     const dataDir = yield* Session.dataDirectory(o.globals)
     // Pre-flight checks that need no configuration (cli.md §1, step 3).
     const min = yield* parseBound("min", o.min)
@@ -80,7 +111,7 @@ export const reserve = define({
       disableAutoexpire: o.disableAutoexpire || o.disableAutoclean,
       occupancy: Common.occupancyLeaves(o)
     })
-    const path = yield* Session.targetPath("reserve", o.path, cwd)
+    const path = yield* Session.targetPath(command, o.path, cwd)
     const tag = yield* Option.match(o.tag, {
       onNone: () => Effect.succeedNone,
       onSome: (raw) =>
@@ -112,22 +143,33 @@ export const reserve = define({
       ignoreOccupied: o.ignoreOccupied,
       ignoreExclusions: o.ignoreExclusions
     }
-    const database = Session.withDatabase("reserve", settings, dataDir, { dryRun: o.dryRun })
     const logPlan = (plan: Reserve.ReservePlan) => Effect.logDebug(`plan: ${Reserve.describe(plan).join("; ")}`)
+    const plan = yield* Reserve.plan(request, settings).pipe(
+      Effect.tap(logPlan),
+      dryRun ? (planned) => planned : Effect.tap(Reserve.execute),
+      Session.transaction(dryRun),
+      Session.withDatabase(command, settings, dataDir, { dryRun })
+    )
+    return { plan, settings, dataDir, cwd }
+  })
+
+export const reserve = define({
+  name: "reserve",
+  description: "Reserve a port for a directory",
+  options: { ...reserveOptions, dryRun: Common.dryRun },
+  conflicts: reserveConflicts
+}, (o) =>
+  Effect.gen(function*() {
+    const output = yield* Output
+    const quiet = o.globals.quiet
+    const { plan } = yield* runReserve(o, "reserve", o.dryRun)
     if (o.dryRun) {
-      const plan = yield* Reserve.plan(request, settings).pipe(Effect.tap(logPlan), Session.transaction(true), database)
       if (!quiet) {
         yield* output.err("Dry run - would perform the following actions:")
-        for (const [i, line] of Reserve.describe(plan).entries()) yield* output.err(`  ${i + 1}. ${line}`)
+        for (const [i, line] of Reserve.describe(plan).entries()) yield* output.err(`  ${i + 1}. ${display(line)}`)
       }
       return
     }
-    const plan = yield* Reserve.plan(request, settings).pipe(
-      Effect.tap(logPlan),
-      Effect.tap(Reserve.execute),
-      Session.transaction(false),
-      database
-    )
     yield* output.out(String(plan.reservation.port))
     if (!quiet) for (const warning of Reserve.warnings(plan)) yield* output.err(`Warning: ${warning}`)
   }))
