@@ -4,6 +4,9 @@
 // - dist/bin.cjs: the `trop` executable, which runs dist/trop.cjs through V8's code cache
 //   (src/launch.ts); the cache (dist/trop.cjs.cache, not published) is warmed here by one
 //   representative run.
+// - dist/test/: the fault-injection build for the test suite only (not published): the same
+//   CLI with the TROP_TEST_CHECKPOINT hook (src/cli/FaultHook.ts), which dist/trop.cjs is
+//   built without (src/cli/NoFaultHook.ts in its place), and a copy of the launcher.
 // - dist/lib/: the library's ES modules with declarations, compiled by tsc from the package
 //   entries src/index.ts ("trop"), src/promise.ts ("trop/promise") and src/vitest.ts
 //   ("trop/vitest").
@@ -11,13 +14,13 @@
 //   packages left to the user's own effect, @effect/*, yaml), with a copy of the
 //   declarations that dist/cjs/package.json ("type": "commonjs") makes CommonJS ones.
 // package.json's "exports" maps the entries onto these files; its "files" list publishes
-// dist/ without the code cache.
+// dist/ without the code cache and without dist/test/.
 import { build } from "esbuild"
-import { execFileSync } from "node:child_process"
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { execFileSync, spawn } from "node:child_process"
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
-import { dirname, join, relative } from "node:path"
+import { dirname, join, relative, resolve } from "node:path"
 
 /**
  * @effect/cli imports parsers for config-file formats (yaml, toml, ini) behind options trop
@@ -39,22 +42,30 @@ const common = { bundle: true, platform: "node", target: "node20", minify: true,
 rmSync("dist/lib", { recursive: true, force: true })
 rmSync("dist/cjs", { recursive: true, force: true })
 
-await build({
-  ...common,
-  entryPoints: ["src/bin.ts"],
-  outfile: "dist/trop.cjs",
-  format: "cjs",
-  external: ["better-sqlite3"],
-  plugins: [dropUnused]
-})
-await build({
-  ...common,
-  entryPoints: ["src/launch.ts"],
-  outfile: "dist/bin.cjs",
-  format: "cjs",
-  banner: { js: "#!/usr/bin/env node" }
-})
+/** The shipped CLI gets NoFaultHook.ts wherever FaultHook.ts is imported: the hook's code is not in it. */
+const faultHook = resolve("src/cli/FaultHook.js")
+const withoutFaultHook = {
+  name: "without-fault-hook",
+  setup(b) {
+    b.onResolve({ filter: /FaultHook\.js$/ }, (args) =>
+      resolve(args.resolveDir, args.path) === faultHook ? { path: resolve("src/cli/NoFaultHook.ts") } : undefined)
+  }
+}
+
+const cli = (outfile, plugins) =>
+  build({ ...common, entryPoints: ["src/bin.ts"], outfile, format: "cjs", external: ["better-sqlite3"], plugins })
+await Promise.all([
+  cli("dist/trop.cjs", [dropUnused, withoutFaultHook]),
+  build({
+    ...common,
+    entryPoints: ["src/launch.ts"],
+    outfile: "dist/bin.cjs",
+    format: "cjs",
+    banner: { js: "#!/usr/bin/env node" }
+  })
+])
 chmodSync("dist/bin.cjs", 0o755)
+if (readFileSync("dist/trop.cjs", "utf8").includes("TROP_TEST_CHECKPOINT")) throw new Error("dist/trop.cjs contains the test hook")
 
 // Warm the code cache with a real reservation in a throwaway data directory.
 rmSync("dist/trop.cjs.cache", { force: true })
@@ -70,9 +81,20 @@ try {
   rmSync(scratch, { recursive: true, force: true })
 }
 
-// The library as ES modules with declarations.
+/** `node args...` with the build's output, failing the build when it fails. */
+const node = (args) =>
+  new Promise((done, fail) =>
+    spawn(process.execPath, args, { stdio: "inherit" })
+      .on("error", fail)
+      .on("exit", (code) => (code === 0 ? done() : fail(new Error(`node ${args.join(" ")} exited with ${code}`)))))
+
+// The library as ES modules with declarations; the fault-injection CLI is bundled meanwhile
+// (tsc uses one core). The test build's launcher runs dist/test/trop.cjs, the launcher's own
+// directory; its code cache is made by the first test that runs it.
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
-execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { stdio: "inherit" })
+await Promise.all([node([tsc, "-p", "tsconfig.build.json"]), cli("dist/test/trop.cjs", [dropUnused])])
+copyFileSync("dist/bin.cjs", "dist/test/bin.cjs")
+rmSync("dist/test/trop.cjs.cache", { force: true })
 
 /** Every file under `directory`, relative to it. */
 const walk = (directory) =>

@@ -89,6 +89,7 @@ export type ReserveError =
   | PathRelationshipViolation
   | StickyFieldChange
   | PortRangeExhausted
+  | InvalidConfiguration
 
 /** What `reserveGroup` can fail with. */
 export type GroupError =

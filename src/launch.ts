@@ -5,6 +5,7 @@
  * build time, remade on the first run whenever V8 rejects it, e.g. after a Node upgrade).
  * Nothing else belongs here.
  */
+import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import { createRequire } from "node:module"
 import * as path from "node:path"
@@ -23,11 +24,28 @@ const readCache = (): Buffer | undefined => {
   }
 }
 
-/** Best effort and atomic: a read-only install or a concurrent writer just means no cache. */
+// O_EXCL: a file or symlink already at the name fails the open instead of redirecting the write.
+const EXCLUSIVE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL
+
+/**
+ * Best effort and atomic: a read-only install or a concurrent writer just means no cache.
+ * The temporary file is this process's own: created exclusively, under a random name in
+ * the cache's directory (a predictable one could be planted there first), then renamed.
+ */
 const writeCache = (script: vm.Script) => {
-  const temporary = `${cacheFile}.${process.pid}.tmp`
+  const temporary = `${cacheFile}.${randomBytes(8).toString("hex")}.tmp`
+  let fd: number
   try {
-    fs.writeFileSync(temporary, script.createCachedData())
+    fd = fs.openSync(temporary, EXCLUSIVE, 0o644)
+  } catch {
+    return
+  }
+  try {
+    try {
+      fs.writeFileSync(fd, script.createCachedData())
+    } finally {
+      fs.closeSync(fd)
+    }
     fs.renameSync(temporary, cacheFile)
   } catch {
     fs.rmSync(temporary, { force: true })

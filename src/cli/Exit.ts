@@ -1,4 +1,5 @@
 import type * as Errors from "../domain/Errors.js"
+import { display } from "../domain/Escape.js"
 import type { AssertionFailed, CliIoError, ConfigurationRejected, InvalidArguments, UsageError } from "./Errors.js"
 
 /** Every failure a command can end with. */
@@ -85,8 +86,11 @@ const cliMessage = (failure: Failure): string => {
   }
 }
 
-/** The stderr text of a failure: one `Error:` line, or a usage error with its hint. */
+/**
+ * The stderr text of a failure: one `Error:` line, or a usage error with its hint. Messages
+ * quote stored values and paths, so control characters are escaped (docs/security.md).
+ */
 export const render = (failure: Failure): string =>
   failure._tag === "UsageError"
     ? `${failure.message}\n\nUsage: ${failure.usage}\n\nFor more information, try '--help'.`
-    : `Error: ${cliMessage(failure)}`
+    : `Error: ${display(cliMessage(failure))}`

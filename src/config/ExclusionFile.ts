@@ -1,8 +1,8 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as fs from "node:fs"
-import * as nodePath from "node:path"
 import { InvalidConfiguration, invalidField, FileSystemError } from "../domain/Errors.js"
+import { replaceFile } from "../paths/AtomicWrite.js"
 import type { ListEdit } from "./EditYaml.js"
 import type { ExclusionItem } from "./FileSchema.js"
 import { editExcludedPorts } from "./EditYaml.js"
@@ -10,6 +10,8 @@ import type { ExclusionEntry, Problem } from "./Validate.js"
 import { exclusionEntry, exclusionProblem } from "./Validate.js"
 import type { ParsedYaml } from "./Yaml.js"
 import { decodeConfig, parseYaml } from "./Yaml.js"
+import { readFailure } from "./Files.js"
+import { CONFIGURATION_LIMIT, readBounded } from "../paths/SafeRead.js"
 
 /**
  * Reading and rewriting the `excluded_ports` list of one configuration file, for
@@ -18,11 +20,14 @@ import { decodeConfig, parseYaml } from "./Yaml.js"
 
 
 /** The file's text; a missing file is an empty document. */
-export const readOrEmpty = (path: string): Effect.Effect<string, FileSystemError> =>
-  Effect.try({
-    try: () => fs.existsSync(path) ? fs.readFileSync(path, "utf8") : "",
-    catch: FileSystemError.fromCause
+export const readOrEmpty = (path: string): Effect.Effect<string, FileSystemError | InvalidConfiguration> => {
+  if (!fs.existsSync(path)) return Effect.succeed("")
+  return Either.match(readBounded(path, CONFIGURATION_LIMIT), {
+    onLeft: (failure) =>
+      Effect.fail(failure._tag === "Unreadable" ? FileSystemError.fromCause(failure.cause) : readFailure(path, failure)),
+    onRight: (bytes) => Effect.succeed(bytes.toString("utf8"))
   })
+}
 
 /** The `excluded_ports` items of a document: undefined when the key is absent or null. */
 export const listItems = (parsed: ParsedYaml): Either.Either<ReadonlyArray<ExclusionItem> | undefined, string> =>
@@ -42,22 +47,12 @@ export const validEntries = (items: ReadonlyArray<ExclusionItem>): ReadonlyArray
 
 /**
  * Writes through a temporary file beside the real target, so readers never see half a
- * file; a symlinked configuration stays a symlink and the file keeps its permissions.
+ * file; a symlinked configuration stays a symlink and the file keeps its permissions. A new
+ * file gets `newFileMode` (the user `config.yaml`: PRIVATE_FILE_MODE).
  */
-export const writeAtomically = (path: string, text: string): Effect.Effect<void, FileSystemError> =>
+export const writeAtomically = (path: string, text: string, newFileMode?: number): Effect.Effect<void, FileSystemError> =>
   Effect.try({
-    try: () => {
-      const target = fs.existsSync(path) ? fs.realpathSync(path) : path
-      const mode = fs.statSync(target, { throwIfNoEntry: false })?.mode
-      const temporary = nodePath.join(nodePath.dirname(target), `.${nodePath.basename(target)}.${process.pid}.tmp`)
-      try {
-        fs.writeFileSync(temporary, text, mode === undefined ? {} : { mode: mode & 0o7777 })
-        if (mode !== undefined) fs.chmodSync(temporary, mode & 0o7777)
-        fs.renameSync(temporary, target)
-      } finally {
-        fs.rmSync(temporary, { force: true })
-      }
-    },
+    try: () => replaceFile(path, text, newFileMode),
     catch: FileSystemError.fromCause
   })
 
@@ -65,7 +60,12 @@ export const writeAtomically = (path: string, text: string): Effect.Effect<void,
  * Applies `edit` to the text of `path` and checks that the result still parses as a
  * configuration with a valid exclusion list before anything is written.
  */
-export const rewrite = (path: string, text: string, edit: ListEdit): Effect.Effect<void, InvalidConfiguration | FileSystemError> =>
+export const rewrite = (
+  path: string,
+  text: string,
+  edit: ListEdit,
+  newFileMode?: number
+): Effect.Effect<void, InvalidConfiguration | FileSystemError> =>
   Effect.gen(function*() {
     const edited = editExcludedPorts(text, edit)
     if (Either.isLeft(edited)) return yield* new InvalidConfiguration({ detail: `Failed to parse config: ${edited.left}` })
@@ -75,7 +75,7 @@ export const rewrite = (path: string, text: string, edit: ListEdit): Effect.Effe
     }
     const problem = exclusionsProblem(decoded.right.config.excluded_ports ?? [])
     if (problem !== undefined) return yield* invalidField(problem.field, path, problem.message)
-    yield* writeAtomically(path, edited.right)
+    yield* writeAtomically(path, edited.right, newFileMode)
   })
 
 /** The first invalid `excluded_ports` item, with its field name (semantics.md §4.5). */

@@ -1,8 +1,9 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as fs from "node:fs"
 import * as Option from "effect/Option"
-import { causeMessage, InvalidConfiguration, invalidField } from "../domain/Errors.js"
+import { InvalidConfiguration, invalidField } from "../domain/Errors.js"
+import type { ReadFailure } from "../paths/SafeRead.js"
+import { CONFIGURATION_LIMIT, describeFailure, readBounded } from "../paths/SafeRead.js"
 import type { ConfigLayer, Merged } from "./Effective.js"
 import { addExclusions, setMax, setMaxOffset, setMin } from "./Effective.js"
 import type { ConfigFile } from "./FileSchema.js"
@@ -20,12 +21,15 @@ export interface LoadedFile {
 }
 
 
-/** The file's text; failures are configuration errors naming the file (exit 7). */
+/** Why a configuration file could not be read, as the configuration error naming it (exit 7). */
+export const readFailure = (path: string, failure: ReadFailure): InvalidConfiguration =>
+  new InvalidConfiguration({ detail: `invalid path ${path}: Failed to read configuration file: ${describeFailure(failure)}` })
+
+/** The file's text, read up to the configuration limit; failures are configuration errors naming the file (exit 7). */
 export const readText = (path: string): Effect.Effect<string, InvalidConfiguration> =>
-  Effect.try({
-    try: () => fs.readFileSync(path, "utf8"),
-    catch: (cause) =>
-      new InvalidConfiguration({ detail: `invalid path ${path}: Failed to read configuration file: ${causeMessage(cause)}` })
+  Either.match(readBounded(path, CONFIGURATION_LIMIT), {
+    onLeft: (failure) => Effect.fail(readFailure(path, failure)),
+    onRight: (bytes) => Effect.succeed(bytes.toString("utf8"))
   })
 
 /**

@@ -1,6 +1,7 @@
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as EnvName from "../domain/EnvName.js"
+import { display } from "../domain/Escape.js"
 import { projectFromInput } from "../domain/Identifier.js"
 import * as Port from "../domain/Port.js"
 import type { ConfigFile, ExclusionItem, Reservations } from "./FileSchema.js"
@@ -30,18 +31,21 @@ const parsePortText = (text: string): number | undefined => {
   return Number.isInteger(n) && n <= Port.MAX_PORT ? n : undefined
 }
 
-/** `"5005..5009"`: split at the first `..`; `trim` says whether sides are trimmed (files: yes, env: no). */
+/**
+ * `"5005..5009"`: split at the first `..`; `trim` says whether sides are trimmed (files: yes,
+ * env: no). Messages show the text with control characters escaped (docs/security.md).
+ */
 export const parseExclusionText = (text: string, trim: boolean): Either.Either<ExclusionEntry, string> => {
   const side = (s: string) => parsePortText(trim ? s.trim() : s)
   const dots = text.indexOf("..")
   if (dots < 0) {
     const p = side(text)
-    return p === undefined ? Either.left(`Invalid port: ${text}`) : Either.right({ start: p, end: p })
+    return p === undefined ? Either.left(`Invalid port: ${display(text)}`) : Either.right({ start: p, end: p })
   }
   const start = side(text.slice(0, dots))
   const end = side(text.slice(dots + 2))
   return start === undefined || end === undefined
-    ? Either.left(`Invalid port in range: ${text}`)
+    ? Either.left(`Invalid port in range: ${display(text)}`)
     : Either.right({ start, end })
 }
 
@@ -108,13 +112,17 @@ export const groupProblems = (group: Reservations): ReadonlyArray<Problem> => {
       preferred.add(service.preferred)
     }
     if (service.env !== undefined) {
-      const problem = EnvName.problem(service.env)
+      const problem = EnvName.problem(service.env) ??
+        (EnvName.isRefused(service.env) ? EnvName.refusedProblem(rawTag.trim()) : undefined)
       if (problem === undefined) names.push(service.env)
       else add("reservations.services.env", problem)
     } else {
       Either.match(EnvName.derive(rawTag), {
         onLeft: (message) => add("reservations.services.tag", message),
-        onRight: (name) => names.push(name)
+        onRight: (name) =>
+          EnvName.isRefused(name)
+            ? add("reservations.services.tag", EnvName.refusedDerivationProblem(rawTag.trim()))
+            : names.push(name)
       })
     }
   }

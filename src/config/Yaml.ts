@@ -1,8 +1,9 @@
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import type { Document, ScalarTag } from "yaml"
-import { isMap, isScalar, LineCounter, parseDocument } from "yaml"
+import type { Document, Pair, ScalarTag, YAMLMap } from "yaml"
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from "yaml"
+import { causeMessage } from "../domain/Errors.js"
 import { ConfigFile, describeValue, FIELDS, YamlFloat } from "./FileSchema.js"
 
 /**
@@ -31,12 +32,46 @@ const position = (lineCounter: LineCounter, offset: number | undefined): string 
   return ` at line ${line} column ${col}`
 }
 
+const DUPLICATE_KEY = "Map keys must be unique"
+
+/** A problem of a document and where it starts. */
+interface Problem {
+  readonly offset: number
+  readonly message: string
+}
+
+/**
+ * Where a scalar key repeats one of its mapping, in one pass per mapping: the YAML
+ * library's own check compares each key with every earlier one, which takes minutes for
+ * a 1 MiB file of distinct keys. Keys are equal as the library compares them (`===` of
+ * the resolved values: `1` and `0x1` are, `1` and `"1"` are not, NaN never is).
+ */
+const duplicateKeys = (document: Document.Parsed): ReadonlyArray<Problem> => {
+  const problems: Array<Problem> = []
+  try {
+    visit(document, {
+      Map(_, map) {
+        const seen = new Set<unknown>()
+        for (const { key } of map.items) {
+          if (!isScalar(key) || Number.isNaN(key.value)) continue
+          if (seen.has(key.value)) problems.push({ offset: key.range?.[0] ?? 0, message: DUPLICATE_KEY })
+          else seen.add(key.value)
+        }
+      }
+    })
+  } catch (cause) {
+    // Nesting too deep to walk is a problem of the document too (no check is skipped).
+    problems.push({ offset: 0, message: causeMessage(cause) })
+  }
+  return problems
+}
+
 /** Parses YAML text; syntax errors come back as one-line messages naming the line. */
 export const parseYaml = (text: string): Either.Either<ParsedYaml, ReadonlyArray<string>> => {
   const lineCounter = new LineCounter()
   const document = parseDocument(text, {
     version: "1.2",
-    uniqueKeys: true,
+    uniqueKeys: false,
     customTags: [binaryInt],
     lineCounter,
     prettyErrors: false,
@@ -44,25 +79,86 @@ export const parseYaml = (text: string): Either.Either<ParsedYaml, ReadonlyArray
     // Integers arrive as bigint and floats as number, so `5000.0` is not taken for a port.
     intAsBigInt: true
   })
-  if (document.errors.length > 0) {
-    return Either.left(
-      document.errors.map((e) => `${e.message.split("\n")[0]}${position(lineCounter, e.pos[0])}`)
-    )
+  const errors = merge(
+    document.errors.map((e) => ({ offset: e.pos[0], message: e.message.split("\n")[0] ?? "" })),
+    duplicateKeys(document)
+  )
+  if (errors.length > 0) {
+    return Either.left(errors.map((e) => `${e.message}${position(lineCounter, e.offset)}`))
   }
   return Either.right({ document, lineCounter })
 }
 
-/** Where the node at `path` starts — for an unknown key, the key itself — or its nearest ancestor. */
-const nodeOffset = (parsed: ParsedYaml, path: ReadonlyArray<PropertyKey>, atKey: boolean): number | undefined => {
-  if (atKey) {
-    const parent = path.length === 1 ? parsed.document.contents : parsed.document.getIn(path.slice(0, -1), true)
-    if (isMap(parent)) {
-      const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1])
-      if (pair !== undefined && isScalar(pair.key) && pair.key.range) return pair.key.range[0]
+/**
+ * The library's errors with `extra` problems placed where the library would have reported
+ * them: each before the first error that starts after it (errors keep their own order).
+ */
+const merge = (errors: ReadonlyArray<Problem>, extra: ReadonlyArray<Problem>): ReadonlyArray<Problem> => {
+  if (extra.length === 0) return errors
+  // reach[i]: the furthest offset among errors 0..i; the first i beyond an offset is its slot.
+  const reach: Array<number> = []
+  for (const e of errors) reach.push(Math.max(e.offset, reach[reach.length - 1] ?? -1))
+  const slot = (offset: number) => {
+    let low = 0
+    let high = reach.length
+    while (low < high) {
+      const mid = (low + high) >> 1
+      if ((reach[mid] ?? 0) > offset) high = mid
+      else low = mid + 1
     }
+    return low
+  }
+  const bySlot = new Map<number, Array<Problem>>()
+  for (const problem of [...extra].sort((a, b) => a.offset - b.offset)) {
+    const at = slot(problem.offset)
+    const list = bySlot.get(at)
+    if (list === undefined) bySlot.set(at, [problem])
+    else list.push(problem)
+  }
+  return errors.flatMap((e, i) => [...(bySlot.get(i) ?? []), e]).concat(bySlot.get(errors.length) ?? [])
+}
+
+/** Finds a mapping's pair by key. */
+type PairOf = (map: YAMLMap, key: PropertyKey) => Pair | undefined
+
+/**
+ * Finds pairs as `getIn` does (the first pair whose scalar key is `key`), from an index of
+ * each mapping built on first use: `getIn` scans every pair, so messages for every key of a
+ * large file would take quadratic time.
+ */
+const pairFinder = (): PairOf => {
+  const indexes = new Map<YAMLMap, Map<unknown, Pair>>()
+  return (map, key) => {
+    let index = indexes.get(map)
+    if (index === undefined) {
+      index = new Map()
+      for (const pair of map.items) {
+        if (isScalar(pair.key) && !index.has(pair.key.value)) index.set(pair.key.value, pair)
+      }
+      indexes.set(map, index)
+    }
+    return index.get(key)
+  }
+}
+
+/** The node at `path` from the document's root (`getIn(path, true)`). */
+const nodeAt = (parsed: ParsedYaml, pairOf: PairOf, path: ReadonlyArray<PropertyKey>): unknown =>
+  path.reduce<unknown>((node, key) => {
+    if (isMap(node)) return pairOf(node, key)?.value
+    const index = typeof key === "string" && key !== "" ? Number(key) : key
+    return isSeq(node) && typeof index === "number" && Number.isInteger(index) && index >= 0 ? node.items[index] : undefined
+  }, parsed.document.contents)
+
+/** Where the node at `path` starts — for an unknown key, the key itself — or its nearest ancestor. */
+const nodeOffset = (parsed: ParsedYaml, pairOf: PairOf, path: ReadonlyArray<PropertyKey>, atKey: boolean): number | undefined => {
+  const key = path[path.length - 1]
+  if (atKey && key !== undefined) {
+    const parent = nodeAt(parsed, pairOf, path.slice(0, -1))
+    const pair = isMap(parent) ? pairOf(parent, key) : undefined
+    if (pair !== undefined && isScalar(pair.key) && pair.key.range) return pair.key.range[0]
   }
   for (let n = path.length; n >= 0; n--) {
-    const node = path.length === 0 && n === 0 ? parsed.document.contents : parsed.document.getIn(path.slice(0, n), true)
+    const node = nodeAt(parsed, pairOf, path.slice(0, n))
     if (node !== undefined && node !== null && typeof node === "object" && "range" in node) {
       const range = node.range as ReadonlyArray<number> | undefined
       if (range !== undefined) return range[0]
@@ -157,7 +253,11 @@ export const decodeConfig = (
   const contents = parsed.document.contents
   // An empty or comment-only file is a valid empty configuration.
   if (contents === null) return Either.right({ config: {}, clearsReservations: false })
-  const value: unknown = parsed.document.toJS()
+  // toJS refuses alias expansions beyond the library's limit (a resource exhaustion attack):
+  // a problem of this document, like any other.
+  const converted = Either.try(() => parsed.document.toJS() as unknown)
+  if (Either.isLeft(converted)) return Either.left([causeMessage(converted.left).split("\n")[0] ?? ""])
+  const value = converted.right
   if (!isMap(contents) || value === null || typeof value !== "object") {
     return Either.left([`invalid type: ${describeValue(value)}, expected a mapping of configuration keys`])
   }
@@ -167,14 +267,15 @@ export const decodeConfig = (
     onExcessProperty: "error",
     errors: options.all ? "all" : "first"
   }).pipe(
-    Either.mapLeft((error) =>
-      ParseResult.ArrayFormatter.formatErrorSync(error).map((formatted) => {
+    Either.mapLeft((error) => {
+      const pairOf = pairFinder()
+      return ParseResult.ArrayFormatter.formatErrorSync(error).map((formatted) => {
         const issue = { ...formatted, path: formatted.path.map((p) => p === PROTO_STANDIN ? PROTO : p) }
         const parent = issue._tag === "Unexpected" || issue._tag === "Missing" ? issue.path.slice(0, -1) : issue.path
         const prefix = parent.length > 0 ? `${parent.map(String).join(".")}: ` : ""
-        return `${prefix}${describeIssue(issue, input)}${position(parsed.lineCounter, nodeOffset(parsed, issue.path, issue._tag === "Unexpected"))}`
+        return `${prefix}${describeIssue(issue, input)}${position(parsed.lineCounter, nodeOffset(parsed, pairOf, issue.path, issue._tag === "Unexpected"))}`
       })
-    ),
+    }),
     Either.map((config) => ({ config: withProtoService(config), clearsReservations }))
   )
 }

@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type { AbsolutePath } from "../domain/AbsolutePath.js"
-import type { PathRelationshipViolation, StickyFieldChange, InvalidValue } from "../domain/Errors.js"
+import type { InvalidConfiguration, PathRelationshipViolation, StickyFieldChange, InvalidValue } from "../domain/Errors.js"
 import { PortRangeExhausted } from "../domain/Errors.js"
 import type { Project, Task } from "../domain/Identifier.js"
 import type { Port } from "../domain/Port.js"
@@ -54,8 +54,14 @@ export interface ReservePlan {
   readonly cleanup: Option.Option<CleanupPlan>
 }
 
-/** What planning a reservation can fail with. */
-export type ReserveError = StoreError | PathRelationshipViolation | StickyFieldChange | PortRangeExhausted | InvalidValue
+/** What planning a reservation can fail with; InvalidConfiguration: Git metadata trop refuses to read (GitInfo). */
+export type ReserveError =
+  | StoreError
+  | PathRelationshipViolation
+  | StickyFieldChange
+  | PortRangeExhausted
+  | InvalidValue
+  | InvalidConfiguration
 
 /** `Reserve port 5001 for /p:web` or `Refresh reservation /p:web on port 5001` (D4). */
 export const describe = (plan: ReservePlan): ReadonlyArray<string> => {

@@ -11,13 +11,17 @@ import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import type { OpenError } from "../domain/Errors.js"
 import {
+  causeCode,
   DatabaseFailure,
   DatabaseMissing,
   FileSystemError,
   MigrationRequired,
   UnsupportedSchemaVersion
 } from "../domain/Errors.js"
+import { createExclusive, PRIVATE_FILE_MODE } from "../paths/AtomicWrite.js"
+import { makePrivateDirectory } from "../paths/PrivateDirectory.js"
 import { migrateV1 } from "./Migration.js"
+import * as ReadOnlyCopy from "./ReadOnlyCopy.js"
 import { readSchemaVersion } from "./SchemaVersion.js"
 import { validate } from "./Validation.js"
 import * as SchemaV2 from "./SchemaV2.js"
@@ -95,17 +99,37 @@ const initialize = (sql: SqlClient.SqlClient) =>
 /**
  * An SqliteClient on `file`; trop switches the journal mode itself. better-sqlite3 throws
  * from its constructor (unopenable path, permissions): a defect in SqliteClient, a typed
- * error here.
+ * error here. A file this process may not write is read from a private copy, so that
+ * reading it leaves no -wal/-shm behind.
  */
 const openClient = (file: string, readonly: boolean) =>
-  SqliteClient.make({ filename: file, readonly, disableWAL: true }).pipe(
+  Effect.gen(function*() {
+    const copy = file === IN_MEMORY ? Option.none<string>() : yield* ReadOnlyCopy.make(file)
+    return yield* SqliteClient.make({
+      filename: Option.getOrElse(copy, () => file),
+      readonly: readonly || Option.isSome(copy),
+      disableWAL: true
+    })
+  }).pipe(
     Effect.catchAllDefect((defect) => Effect.fail(DatabaseFailure.fromCause(defect))),
     Effect.provide(Reactivity.layer)
   )
 
+/**
+ * The data directory (0700 when new) and an empty trop.db (0600; SQLite gives its -wal and
+ * -shm the same mode), so that nothing trop creates is readable by others, whatever the
+ * umask. A trop.db another process created meanwhile is left as it is.
+ */
 const ensureDataDir = (file: string) =>
   Effect.try({
-    try: () => fs.mkdirSync(nodePath.dirname(file), { recursive: true }),
+    try: () => {
+      makePrivateDirectory(nodePath.dirname(file))
+      try {
+        fs.closeSync(createExclusive(file, PRIVATE_FILE_MODE))
+      } catch (cause) {
+        if (causeCode(cause) !== "EEXIST") throw cause
+      }
+    },
     catch: FileSystemError.fromCause
   })
 
@@ -173,7 +197,8 @@ export const rolledBack = <A, E, R>(
  * `-wal` file exists the handle is read-write but never writes, because a read-only
  * handle would leave empty `-wal`/`-shm` files behind; SQLite removes the ones a
  * read-write handle makes when it closes. With a `-wal` or `-journal` file present it is
- * read-only, so nothing (not even a hot journal) is replayed into the file.
+ * read-only, so nothing (not even a hot journal) is replayed into the file. A file this
+ * process may not write is validated on a private copy (openClient).
  */
 export const validateFile = (file: string, busyTimeoutSeconds: number): Effect.Effect<void, OpenError> =>
   Effect.gen(function*() {
@@ -189,3 +214,28 @@ export const validateFile = (file: string, busyTimeoutSeconds: number): Effect.E
       )),
     Effect.scoped
   )
+
+/**
+ * Empties `file` and creates schema v2 in it inside one immediate transaction (`init
+ * --overwrite`). It waits for the write lock like every writer, so a transaction in
+ * progress commits first, into this same file, and is emptied afterwards: never committed
+ * into an unlinked one. Every table and view goes, whatever the old schema version. Fails
+ * with the SqlError of the lock wait, or of a file SQLite cannot open, lock or read as a
+ * database.
+ */
+export const recreate = (file: string, busyTimeoutSeconds: number): Effect.Effect<void, SqlError | OpenError> =>
+  Effect.gen(function*() {
+    const sql = withImmediateTransactions(yield* openClient(file, false))
+    yield* sql.unsafe(`PRAGMA busy_timeout = ${busyTimeoutSeconds * 1000}`)
+    // Dropping a table must not run the foreign-key actions of a schema we do not know.
+    yield* sql.unsafe("PRAGMA foreign_keys = OFF")
+    yield* sql.withTransaction(Effect.gen(function*() {
+      const objects = yield* sql<{ readonly type: string; readonly name: string }>`
+        SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite!_%' ESCAPE '!'`
+      for (const { name, type } of objects) {
+        yield* sql.unsafe(`DROP ${type === "view" ? "VIEW" : "TABLE"} IF EXISTS "${name.replaceAll("\"", "\"\"")}"`)
+      }
+      for (const statement of SchemaV2.CREATE_STATEMENTS) yield* sql.unsafe(statement)
+      yield* validate.pipe(Effect.provideService(SqlClient.SqlClient, sql))
+    }))
+  }).pipe(Effect.scoped)

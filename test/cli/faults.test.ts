@@ -1,13 +1,14 @@
 // Fault injection with real processes and real files (semantics.md §13.7-13.9, §14, §15;
 // cli.md §3): a writer SIGKILLed inside its write transaction, broken database files, and
-// lock contention. Uses the test-only TROP_TEST_CHECKPOINT=<name>:<marker> hook, which
-// freezes a write transaction after its first write and writes the process id to <marker>.
+// lock contention. Uses the TROP_TEST_CHECKPOINT=<name>:<marker> hook of the test build
+// (FAULTS_BIN), which stops a write transaction after its first write and writes the process
+// id to <marker>.
 import Sqlite from "better-sqlite3"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { BIN, cleanEnv, type Result, tropAsync } from "../support/cli.js"
+import { cleanEnv, FAULTS_BIN, type Result, tropAsync } from "../support/cli.js"
 import { dbFile, expectError, expectOk, expectPort, listJson, makeSandbox, type Sandbox, seed, withDb } from "./_helpers.js"
 
 const MIN = 41400
@@ -49,7 +50,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 const startFrozen = async (checkpoint: string, args: ReadonlyArray<string>, cwd = sb.work) => {
   const marker = path.join(sb.root, `marker-${checkpoint}`)
-  const child = spawn(process.execPath, [BIN, "--data-dir", sb.dataDir, ...args], {
+  const child = spawn(process.execPath, [FAULTS_BIN, "--data-dir", sb.dataDir, ...args], {
     cwd,
     env: cleanEnv({ ...sb.baseEnv, TROP_TEST_CHECKPOINT: `${checkpoint}:${marker}` }),
     stdio: ["ignore", "pipe", "pipe"]

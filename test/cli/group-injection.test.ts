@@ -4,6 +4,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import YAML from "yaml"
+import { isRefused } from "../../src/domain/EnvName.js"
 import type { Result, Sandbox } from "./_helpers.js"
 import { dbFile, exists, makeSandbox } from "./_helpers.js"
 
@@ -203,12 +204,13 @@ const expectClosed = (dir: string, r: Result, context: string) => {
 // ---- the spec's naming rules (semantics.md §4.6, §8.6), as an oracle ----
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
-const validName = (n: string) => n.length > 0 && Buffer.byteLength(n, "utf8") <= 255 && NAME.test(n)
+const validName = (n: string) => n.length > 0 && Buffer.byteLength(n, "utf8") <= 255 && NAME.test(n) && !isRefused(n)
 // eslint-disable-next-line no-control-regex
 const derive = (raw: string): string | undefined => (/^[\x00-\x7f]*$/.test(raw) ? raw.toUpperCase().replaceAll("-", "_") : undefined)
 const validTag = (raw: string) => {
   const t = raw.trim()
-  return t.length > 0 && !t.includes("\u0000") && Buffer.byteLength(t, "utf8") <= 255
+  // eslint-disable-next-line no-control-regex
+  return t.length > 0 && !/[\u0000-\u001f\u007f-\u009f]/.test(t) && Buffer.byteLength(t, "utf8") <= 255
 }
 const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b))
 

@@ -194,7 +194,7 @@ describe("list: json", () => {
 })
 
 describe("list: csv / tsv", () => {
-  it("full paths, empty missing values, minimal quoting (delimiter, quote, CR/LF), inner quotes doubled", () => {
+  it("full paths, empty missing values, minimal quoting (delimiter, quote), inner quotes doubled, control characters escaped", () => {
     const comma = path.join(sb.work, "a,b")
     const quote = path.join(sb.work, 'q"uo')
     const tab = path.join(sb.work, "t\tab")
@@ -210,10 +210,10 @@ describe("list: csv / tsv", () => {
       sb.run(["list", "--format", "csv"]),
       CSV_HEADER +
         [
-          `${MIN + 1},${plain},,"multi\nline","cr\rx",${ts(",")}`,
+          `${MIN + 1},${plain},,multi\\nline,cr\\rx,${ts(",")}`,
           `${MIN},"${comma}",x y,,,${ts(",")}`,
           `${MIN + 2},"${sb.work}/q""uo",,,,${ts(",")}`,
-          `${MIN + 3},${tab},"t,g",,,${ts(",")}`,
+          `${MIN + 3},${tab.replace("\t", "\\t")},"t,g",,,${ts(",")}`,
           ""
         ].join("\n")
     )
@@ -221,10 +221,10 @@ describe("list: csv / tsv", () => {
       sb.run(["list", "--format", "tsv"]),
       TSV_HEADER +
         [
-          `${MIN + 1}\t${plain}\t\t"multi\nline"\t"cr\rx"\t${ts("\t")}`,
+          `${MIN + 1}\t${plain}\t\tmulti\\nline\tcr\\rx\t${ts("\t")}`,
           `${MIN}\t${comma}\tx y\t\t\t${ts("\t")}`,
           `${MIN + 2}\t"${sb.work}/q""uo"\t\t\t\t${ts("\t")}`,
-          `${MIN + 3}\t"${tab}"\tt,g\t\t\t${ts("\t")}`,
+          `${MIN + 3}\t${tab.replace("\t", "\\t")}\tt,g\t\t\t${ts("\t")}`,
           ""
         ].join("\n")
     )

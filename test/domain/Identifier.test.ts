@@ -2,6 +2,7 @@ import { describe, it } from "@effect/vitest"
 import { Either } from "effect"
 import fc from "fast-check"
 import { expect } from "vitest"
+import { hasControl } from "../../src/domain/Escape.js"
 import * as Identifier from "../../src/domain/Identifier.js"
 
 const problem = (raw: string): string | undefined =>
@@ -41,18 +42,19 @@ describe("project/task input rules (semantics.md §4.6)", () => {
   })
 
   it.prop(
-    "accepted values are trimmed, non-empty, NUL-free and at most 255 bytes",
+    "accepted values are trimmed, non-empty, free of NUL and control characters, and at most 255 bytes",
     [fc.string({ unit: "binary", maxLength: 300 })],
     ([raw]) => {
       Either.match(Identifier.projectFromInput(raw), {
         onLeft: () => {
           const t = raw.trim()
-          expect(t === "" || t.includes("\0") || Buffer.byteLength(t, "utf8") > 255).toBe(true)
+          expect(t === "" || t.includes("\0") || hasControl(t) || Buffer.byteLength(t, "utf8") > 255).toBe(true)
         },
         onRight: (p) => {
           expect(p).toBe(raw.trim())
           expect(p.length).toBeGreaterThan(0)
           expect(p.includes("\0")).toBe(false)
+          expect(hasControl(p)).toBe(false)
           expect(Buffer.byteLength(p, "utf8")).toBeLessThanOrEqual(255)
         }
       })
@@ -62,11 +64,11 @@ describe("project/task input rules (semantics.md §4.6)", () => {
 })
 
 describe("single-reservation tags (cli.md §8.2)", () => {
-  it("trims and refuses only blank tags", () => {
+  it("trims and refuses blank tags", () => {
     expect(Identifier.tagFromInput(" web ")).toEqual(Either.right("web"))
     expect(Identifier.tagFromInput("  ")).toEqual(Either.left("tag must be non-empty after trimming whitespace"))
     expect(Identifier.tagFromInput("")).toEqual(Either.left("tag must be non-empty after trimming whitespace"))
-    // No length or NUL rule for single-reservation tags.
+    // No length rule for single-reservation tags (control characters: test/domain/IdentifierControl.test.ts).
     expect(Either.isRight(Identifier.tagFromInput("t".repeat(400)))).toBe(true)
   })
 })

@@ -7,6 +7,12 @@ import { fileURLToPath } from "node:url"
 /** The built CLI (`npm test` builds it first). */
 export const BIN = fileURLToPath(new URL("../../dist/bin.cjs", import.meta.url))
 
+/**
+ * The fault-injection build of the same CLI (build.mjs; never published): it alone honours
+ * TROP_TEST_CHECKPOINT (src/cli/FaultHook.ts), so fault tests run this one.
+ */
+export const FAULTS_BIN = fileURLToPath(new URL("../../dist/test/bin.cjs", import.meta.url))
+
 export interface Result {
   readonly code: number | null
   readonly stdout: string

@@ -1,3 +1,4 @@
+import { display } from "../../domain/Escape.js"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { quoted } from "../../domain/Identifier.js"
@@ -54,7 +55,7 @@ export const runCleanup = (
     if (command !== "expire") {
       for (const u of plan.uninspectable) {
         yield* output.err(
-          `Warning: could not inspect reserved directory ${u.path} (${u.kind}: ${u.reason}); reservation preserved by prune. ${
+          `Warning: could not inspect reserved directory ${display(u.path)} (${u.kind}: ${u.reason}); reservation preserved by prune. ${
             ADVICE[u.kind]
           }`
         )
@@ -101,5 +102,5 @@ export const runCleanup = (
         lines.push(`${prefix} ${total} total reservation(s) (pruned: ${pruned.length}, expired: ${expired.length})`)
       }
     }
-    for (const line of lines) yield* output.err(line)
+    for (const line of lines) yield* output.err(display(line))
   })

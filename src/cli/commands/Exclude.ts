@@ -4,10 +4,12 @@ import * as Option from "effect/Option"
 import { userConfigPath } from "../../config/Load.js"
 import * as ExclusionFile from "../../config/ExclusionFile.js"
 import * as ExclusionList from "../../config/ExclusionList.js"
+import * as LockedEdit from "../../config/LockedEdit.js"
 import type { ExclusionEntry } from "../../config/Validate.js"
 import { parseYaml } from "../../config/Yaml.js"
 import { InvalidConfiguration } from "../../domain/Errors.js"
 import * as Port from "../../domain/Port.js"
+import { PRIVATE_FILE_MODE } from "../../paths/AtomicWrite.js"
 import * as Reservations from "../../store/Reservations.js"
 import { define, positional } from "../Definition.js"
 import { CliIoError, InvalidArguments } from "../Errors.js"
@@ -54,24 +56,24 @@ export const exclude = define({
       })
     }
     const file = target.value
-    const reserved = yield* Reservations.lowestInRange(entry.start, entry.end).pipe(
-      Session.withDatabase("exclude", settings, dataDir)
-    )
-    if (Option.isSome(reserved) && !o.force) {
-      return yield* new InvalidArguments({ detail: `Port ${reserved.value.port} is reserved. Use --force to override.` })
-    }
-    const text = yield* ExclusionFile.readOrEmpty(file).pipe(Effect.mapError(CliIoError.fromCause))
-    const items = yield* Either.flatMap(
-      Either.mapLeft(parseYaml(text), (problems) => problems.join("; ")),
-      ExclusionFile.listItems
-    ).pipe(Either.mapLeft((reason) => new InvalidConfiguration({ detail: `Failed to parse config: ${reason}` })))
-    const addition = ExclusionList.add(ExclusionFile.validEntries(items ?? []), entry)
-    if (addition._tag === "AlreadyCovered") {
-      if (!o.globals.quiet) yield* output.out(`Exclusion already exists in ${file}`)
-      return
-    }
-    yield* ExclusionFile.rewrite(file, text, { _tag: "Add", entries: [addition.entry], absorbed: addition.absorbed }).pipe(
-      Effect.catchTag("FileSystemError", (e) => Effect.fail(CliIoError.fromCause(e)))
-    )
-    if (!o.globals.quiet) yield* output.out(`Added exclusion to ${file}`)
+    // The reserved-port check and the whole edit share one write transaction (LockedEdit).
+    const outcome = yield* Effect.gen(function*() {
+      const reserved = yield* Reservations.lowestInRange(entry.start, entry.end)
+      if (Option.isSome(reserved) && !o.force) {
+        return yield* new InvalidArguments({ detail: `Port ${reserved.value.port} is reserved. Use --force to override.` })
+      }
+      const text = yield* ExclusionFile.readOrEmpty(file).pipe(Effect.catchTag("FileSystemError", (e) => Effect.fail(CliIoError.fromCause(e))))
+      const items = yield* Either.flatMap(
+        Either.mapLeft(parseYaml(text), (problems) => problems.join("; ")),
+        ExclusionFile.listItems
+      ).pipe(Either.mapLeft((reason) => new InvalidConfiguration({ detail: `Failed to parse config: ${reason}` })))
+      const addition = ExclusionList.add(ExclusionFile.validEntries(items ?? []), entry)
+      if (addition._tag === "AlreadyCovered") return `Exclusion already exists in ${file}`
+      const edit = { _tag: "Add", entries: [addition.entry], absorbed: addition.absorbed } as const
+      yield* ExclusionFile.rewrite(file, text, edit, o.global ? PRIVATE_FILE_MODE : undefined).pipe(
+        Effect.catchTag("FileSystemError", (e) => Effect.fail(CliIoError.fromCause(e)))
+      )
+      return `Added exclusion to ${file}`
+    }).pipe(LockedEdit.underWriteLock, Session.withDatabase("exclude", settings, dataDir))
+    if (!o.globals.quiet) yield* output.out(outcome)
   }))

@@ -2,11 +2,14 @@ import * as Either from "effect/Either"
 import type { Environment } from "../../config/Env.js"
 import { InvalidValue } from "../../domain/Errors.js"
 import * as EnvName from "../../domain/EnvName.js"
+import * as Escape from "../../domain/Escape.js"
 
 /**
  * The output of `reserve-group`/`autoreserve` (cli.md §10.1-10.2). Every variable name is
  * validated again right here, so `export` output can only ever be assignments of digits
- * to `[A-Za-z_][A-Za-z0-9_]*` names, whatever the configuration held.
+ * to `[A-Za-z_][A-Za-z0-9_]*` names that no shell, loader or runtime reads for itself,
+ * whatever the configuration held; tags are shown with control characters escaped
+ * (docs/security.md).
  */
 
 export const FORMATS = ["export", "json", "dotenv", "human"] as const
@@ -76,8 +79,9 @@ export const render = (
   format: GroupFormat,
   shell: Shell
 ): Either.Either<string, InvalidValue> => {
-  for (const { name, port } of entries) {
+  for (const { name, port, tag } of entries) {
     const problem = EnvName.problem(name) ??
+      (EnvName.isRefused(name) ? EnvName.refusedProblem(tag) : undefined) ??
       (Number.isInteger(port) && port >= 1 && port <= 65535 ? undefined : "port must be an integer in 1..=65535")
     if (problem !== undefined) return Either.left(new InvalidValue({ field: "environment_variable", reason: problem }))
   }
@@ -92,9 +96,9 @@ export const render = (
     case "json":
       // Built by hand: a JS object would move integer-like tags ("10") first.
       return Either.right(
-        entries.length === 0 ? "{}" : `{\n${entries.map((e) => `  ${JSON.stringify(e.tag)}: ${e.port}`).join(",\n")}\n}`
+        entries.length === 0 ? "{}" : `{\n${entries.map((e) => `  ${Escape.json(JSON.stringify(e.tag))}: ${e.port}`).join(",\n")}\n}`
       )
     case "human":
-      return Either.right(["Reserved ports:", ...entries.map((e) => `  ${e.tag}: ${e.port}`)].join("\n"))
+      return Either.right(["Reserved ports:", ...entries.map((e) => `  ${Escape.display(e.tag)}: ${e.port}`)].join("\n"))
   }
 }

@@ -1,13 +1,17 @@
 import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
 import { userConfigPath } from "../../config/Load.js"
+import type { DatabaseBusy, DatabaseFailure } from "../../domain/Errors.js"
 import { FileSystemError, InvalidValue } from "../../domain/Errors.js"
+import { createFile, PRIVATE_FILE_MODE } from "../../paths/AtomicWrite.js"
 import * as Database from "../../store/Database.js"
+import { classify, classifyAll, commandOperation, isBusy, isSqlError } from "../../store/SqliteErrors.js"
 import * as Common from "../CommonOptions.js"
 import { define } from "../Definition.js"
 import { flag } from "../Opt.js"
 import { Output } from "../Output.js"
 import * as Session from "../Session.js"
+import { makePrivateDirectory } from "../../paths/PrivateDirectory.js"
 
 /** The `--with-config` template: comments only, documenting real keys (semantics.md §13.10). */
 export const CONFIG_TEMPLATE = `# Trop Configuration File
@@ -32,6 +36,11 @@ export const CONFIG_TEMPLATE = `# Trop Configuration File
 `
 
 const io = <A>(f: () => A) => Effect.try({ try: f, catch: FileSystemError.fromCause })
+
+const COMPANIONS = ["-wal", "-shm", "-journal"]
+
+const removeFiles = (db: string, suffixes: ReadonlyArray<string>) =>
+  Effect.forEach(suffixes, (suffix) => io(() => fs.rmSync(`${db}${suffix}`, { force: true })), { discard: true })
 
 export const init = define({
   name: "init",
@@ -75,19 +84,39 @@ export const init = define({
         reason: `Database already exists at ${db}. Use --overwrite to replace it.`
       })
     }
-    yield* io(() => fs.mkdirSync(dir, { recursive: true }))
-    // A stale WAL must not leak into the new database.
+    yield* io(() => makePrivateDirectory(dir))
+    const timeoutSeconds = settings.busyTimeoutSeconds
     if (o.overwrite) {
-      for (const suffix of ["", "-wal", "-shm", "-journal"]) yield* io(() => fs.rmSync(`${db}${suffix}`, { force: true }))
+      // Without a database its companions are stale: they would break or leak into the new one.
+      if (!fs.existsSync(db)) yield* removeFiles(db, COMPANIONS)
+      yield* Effect.logDebug(`init --overwrite: taking the write lock of ${db}`)
+      // Emptied in place under the lock, so a writer mid-transaction commits first, into this
+      // file. A file SQLite cannot open or lock as a database has no such writer: it is
+      // replaced as before, companions included.
+      yield* Database.recreate(db, timeoutSeconds).pipe(
+        Effect.catchAll((e): Effect.Effect<void, DatabaseBusy | DatabaseFailure | FileSystemError> =>
+          isSqlError(e) && isBusy(e)
+            ? Effect.fail(classify(e, { operation: commandOperation(e, "init"), timeoutSeconds }))
+            : removeFiles(db, ["", ...COMPANIONS])
+        )
+      )
     }
-    yield* Effect.scoped(Database.make({ file: db, busyTimeoutSeconds: settings.busyTimeoutSeconds, autoInit: true }))
-    if (o.withConfig && !configExists) yield* io(() => fs.writeFileSync(config, CONFIG_TEMPLATE, { flag: "wx" }))
+    const configCreated = yield* Effect.scoped(Effect.gen(function*() {
+      const sql = yield* Database.make({ file: db, busyTimeoutSeconds: timeoutSeconds, autoInit: true })
+      if (!o.withConfig) return false
+      // Under the write lock, like every configuration edit (LockedEdit): checked again here.
+      return yield* sql.withTransaction(io(() => {
+        if (fs.existsSync(config)) return false
+        createFile(config, CONFIG_TEMPLATE, PRIVATE_FILE_MODE)
+        return true
+      }))
+    })).pipe(classifyAll("init", timeoutSeconds))
     yield* output.out(`Initialized trop in: ${dir}`)
     if (!dirExists) yield* output.out("  - Created data directory")
     yield* output.out(o.overwrite ? "  - Recreated database" : "  - Created database")
     if (o.withConfig) {
       yield* output.out(
-        configExists ? "  - Configuration file already exists (not overwritten)" : "  - Created default configuration file"
+        configCreated ? "  - Created default configuration file" : "  - Configuration file already exists (not overwritten)"
       )
     }
   }))

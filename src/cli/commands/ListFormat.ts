@@ -1,6 +1,7 @@
 import * as Option from "effect/Option"
 import * as nodePath from "node:path"
 import { isUnder } from "../../domain/AbsolutePath.js"
+import * as Escape from "../../domain/Escape.js"
 import type { Reservation } from "../../domain/Reservation.js"
 import { formatTimestamp } from "../../domain/Reservation.js"
 import type { OutputFormat } from "../../config/Settings.js"
@@ -37,6 +38,7 @@ export const formatList = (
   const text = (o: Option.Option<string>) => Option.getOrElse(o, () => "")
   switch (format) {
     case "table":
+      // Stored values may come from other tools: control characters are shown escaped.
       return [
         "PORT\tPATH\tTAG\tPROJECT\tTASK\tCREATED_AT\tLAST_USED_AT",
         ...rows.map((r) =>
@@ -48,11 +50,11 @@ export const formatList = (
             Option.getOrElse(r.task, () => "-"),
             formatTimestamp(r.createdAt),
             formatTimestamp(r.lastUsedAt)
-          ].join("\t")
+          ].map(Escape.display).join("\t")
         )
       ].join("\n")
     case "json":
-      return JSON.stringify(
+      return Escape.json(JSON.stringify(
         rows.map((r) => ({
           created_at: formatTimestamp(r.createdAt),
           last_used_at: formatTimestamp(r.lastUsedAt),
@@ -64,21 +66,25 @@ export const formatList = (
         })),
         null,
         2
-      )
+      ))
     case "csv":
     case "tsv":
+      // Escaped like the table: a configuration file can make these the default format, so
+      // they reach terminals too; only JSON keeps every value exact (docs/security.md).
       return delimited(
         format,
         ["port", "path", "tag", "project", "task", "created_at", "last_used_at"],
-        rows.map((r) => [
-          String(r.port),
-          r.key.path,
-          text(r.key.tag),
-          text(r.project),
-          text(r.task),
-          formatTimestamp(r.createdAt),
-          formatTimestamp(r.lastUsedAt)
-        ])
+        rows.map((r) =>
+          [
+            String(r.port),
+            r.key.path,
+            text(r.key.tag),
+            text(r.project),
+            text(r.task),
+            formatTimestamp(r.createdAt),
+            formatTimestamp(r.lastUsedAt)
+          ].map(Escape.display)
+        )
       )
   }
 }

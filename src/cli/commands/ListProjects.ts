@@ -1,4 +1,5 @@
 import * as Effect from "effect/Effect"
+import * as Escape from "../../domain/Escape.js"
 import * as List from "../../operations/List.js"
 import { define } from "../Definition.js"
 import { Output } from "../Output.js"
@@ -13,5 +14,6 @@ export const listProjects = define({
     const { dataDir, settings } = yield* Session.discovered(o.globals)
     const projects = yield* List.projects.pipe(Session.withDatabase("list-projects", settings, dataDir))
     const output = yield* Output
-    for (const project of projects) yield* output.out(project)
+    // Stored values may come from other tools: control characters are shown escaped.
+    for (const project of projects) yield* output.out(Escape.display(project))
   }))

@@ -1,3 +1,4 @@
+import { display } from "../../domain/Escape.js"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as fs from "node:fs"
@@ -75,5 +76,5 @@ export const portInfo = define({
         for (const failure of occupancy.failures) lines.push(`  - ${at(failure.probe)}: probe failed: ${failure.reason}`)
       }
     }
-    for (const line of lines) yield* output.out(line)
+    for (const line of lines) yield* output.out(display(line))
   }))

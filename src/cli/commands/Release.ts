@@ -1,3 +1,4 @@
+import { display } from "../../domain/Escape.js"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -46,7 +47,7 @@ export const release = define({
     const plan = yield* program.pipe(Session.transaction(o.dryRun), database)
     if (o.globals.quiet) return
     const warnings = Release.warnings(plan)
-    const keys = plan.rows.map((r) => Key.format(r.key))
+    const keys = plan.rows.map((r) => display(Key.format(r.key)))
     if (o.dryRun) {
       if (o.recursive) {
         yield* output.err(`Dry run - would release ${keys.length} reservation(s):`)
@@ -57,7 +58,7 @@ export const release = define({
       }
       if (warnings.length > 0) {
         yield* output.err("Warnings:")
-        for (const w of warnings) yield* output.err(`  - ${w}`)
+        for (const w of warnings) yield* output.err(`  - ${display(w)}`)
       }
       return
     }
@@ -68,5 +69,5 @@ export const release = define({
         ? "No reservation found (already released)"
         : "Released reservation successfully"
     )
-    for (const w of warnings) yield* output.err(`Warning: ${w}`)
+    for (const w of warnings) yield* output.err(`Warning: ${display(w)}`)
   }))

@@ -3,10 +3,13 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ExclusionFile from "../../config/ExclusionFile.js"
 import * as ExclusionList from "../../config/ExclusionList.js"
+import * as LockedEdit from "../../config/LockedEdit.js"
+import type { ListEdit } from "../../config/EditYaml.js"
 import { userConfigPath } from "../../config/Load.js"
 import { parseYaml } from "../../config/Yaml.js"
 import { InvalidConfiguration } from "../../domain/Errors.js"
 import * as Scan from "../../operations/Scan.js"
+import { PRIVATE_FILE_MODE } from "../../paths/AtomicWrite.js"
 import type { ScanRow } from "../../operations/Scan.js"
 import * as Owners from "../../probe/Owners.js"
 import * as Reservations from "../../store/Reservations.js"
@@ -120,42 +123,44 @@ export const scan = define({
       output.progress(`Scanning ports ${min}-${max}: ${done}/${total}`))
     yield* output.progress(undefined)
     // Exclusions are written before anything is printed: a failed write leaves stdout empty.
-    const notes: Array<string> = []
+    let notes: ReadonlyArray<string> = []
     if (o.autoexclude && result.unreservedOccupied.length > 0) {
-      const target = Option.getOrElse(
-        Option.flatMap(effective.project, (p) => Option.orElse(p.local, () => p.project)),
-        () => userConfigPath(dataDir)
-      )
-      const read = Effect.gen(function*() {
-        const text = yield* ExclusionFile.readOrEmpty(target).pipe(Effect.mapError(CliIoError.fromCause))
-        const items = yield* Either.flatMap(
-          Either.mapLeft(parseYaml(text), (problems) => problems.join("; ")),
-          ExclusionFile.listItems
-        ).pipe(Either.mapLeft(parseFailure))
-        return { text, items: items ?? [] }
-      })
-      const before = yield* read
-      const singles = new Set(
-        ExclusionFile.validEntries(before.items).flatMap((e) => e !== undefined && e.start === e.end ? [e.start] : [])
-      )
-      const added = result.unreservedOccupied.filter((p) => !singles.has(p)).map((p) => ({ start: p, end: p }))
-      if (added.length > 0) {
-        yield* ExclusionFile.rewrite(target, before.text, { _tag: "Add", entries: added, absorbed: [] }).pipe(
-          Effect.catchTag("FileSystemError", (e) => Effect.fail(CliIoError.fromCause(e)))
-        )
-      }
-      notes.push(`Added ${result.unreservedOccupied.length} exclusions to ${target}`)
-      if (o.autocompact && added.length > 0) {
-        const after = yield* read
-        const entries = ExclusionFile.validEntries(after.items).flatMap((e) => e === undefined ? [] : [e])
-        const compacted = ExclusionList.compact(entries)
-        if (entries.length === after.items.length && compacted.length !== after.items.length) {
-          yield* ExclusionFile.rewrite(target, after.text, { _tag: "Replace", entries: compacted }).pipe(
+      const project = Option.flatMap(effective.project, (p) => Option.orElse(p.local, () => p.project))
+      const target = Option.getOrElse(project, () => userConfigPath(dataDir))
+      const newFileMode = Option.isNone(project) ? PRIVATE_FILE_MODE : undefined
+      // Read, decide and write under the write lock, re-reading after the first rewrite (LockedEdit).
+      const edit = Effect.gen(function*() {
+        const read = Effect.gen(function*() {
+          const text = yield* ExclusionFile.readOrEmpty(target).pipe(Effect.catchTag("FileSystemError", (e) => Effect.fail(CliIoError.fromCause(e))))
+          const items = yield* Either.flatMap(
+            Either.mapLeft(parseYaml(text), (problems) => problems.join("; ")),
+            ExclusionFile.listItems
+          ).pipe(Either.mapLeft(parseFailure))
+          return { text, items: items ?? [] }
+        })
+        const write = (text: string, change: ListEdit) =>
+          ExclusionFile.rewrite(target, text, change, newFileMode).pipe(
             Effect.catchTag("FileSystemError", (e) => Effect.fail(CliIoError.fromCause(e)))
           )
-          notes.push(`Compacted ${after.items.length} exclusions to ${compacted.length}`)
+        const before = yield* read
+        const singles = new Set(
+          ExclusionFile.validEntries(before.items).flatMap((e) => e !== undefined && e.start === e.end ? [e.start] : [])
+        )
+        const added = result.unreservedOccupied.filter((p) => !singles.has(p)).map((p) => ({ start: p, end: p }))
+        if (added.length > 0) yield* write(before.text, { _tag: "Add", entries: added, absorbed: [] })
+        const addedNote = `Added ${result.unreservedOccupied.length} exclusions to ${target}`
+        if (o.autocompact && added.length > 0) {
+          const after = yield* read
+          const entries = ExclusionFile.validEntries(after.items).flatMap((e) => e === undefined ? [] : [e])
+          const compacted = ExclusionList.compact(entries)
+          if (entries.length === after.items.length && compacted.length !== after.items.length) {
+            yield* write(after.text, { _tag: "Replace", entries: compacted })
+            return [addedNote, `Compacted ${after.items.length} exclusions to ${compacted.length}`]
+          }
         }
-      }
+        return [addedNote]
+      })
+      notes = yield* edit.pipe(LockedEdit.underWriteLock, Session.withDatabase("scan", settings, dataDir))
     }
     yield* output.out(formatScan(result.rows, Option.getOrElse(o.format, () => "table" as const)))
     if (!quiet) for (const note of notes) yield* output.err(note)

@@ -2,19 +2,27 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
+import { readFailure } from "../../config/Files.js"
 import { fileProblems } from "../../config/Validate.js"
 import { decodeConfig, parseYaml } from "../../config/Yaml.js"
+import type { InvalidConfiguration } from "../../domain/Errors.js"
+import { CONFIGURATION_LIMIT, readBounded } from "../../paths/SafeRead.js"
 import { define, positional } from "../Definition.js"
 import { CliIoError, ConfigurationRejected, InvalidArguments } from "../Errors.js"
 import { Output } from "../Output.js"
 import * as Session from "../Session.js"
 
-/** Reads a file the user named; a missing one is an argument error, others are I/O errors. */
-export const readNamedFile = (path: string): Effect.Effect<string, InvalidArguments | CliIoError> =>
+/**
+ * Reads a configuration file the user named, up to the configuration limit: a missing one
+ * is an argument error, a FIFO, device or oversized file a configuration error, others
+ * I/O errors.
+ */
+export const readNamedFile = (path: string): Effect.Effect<string, InvalidArguments | CliIoError | InvalidConfiguration> =>
   fs.existsSync(path)
-    ? Effect.try({
-      try: () => fs.readFileSync(path, "utf8"),
-      catch: CliIoError.fromCause
+    ? Either.match(readBounded(path, CONFIGURATION_LIMIT), {
+      onLeft: (failure) =>
+        Effect.fail(failure._tag === "Unreadable" ? CliIoError.fromCause(failure.cause) : readFailure(path, failure)),
+      onRight: (bytes) => Effect.succeed(bytes.toString("utf8"))
     })
     : Effect.fail(new InvalidArguments({ detail: `File not found: ${path}` }))
 
@@ -27,7 +35,10 @@ export const validate = define({
   Effect.gen(function*() {
     const output = yield* Output
     yield* Session.workingDirectory
-    const text = yield* readNamedFile(o.path)
+    const text = yield* readNamedFile(o.path).pipe(
+      Effect.catchTag("InvalidConfiguration", (e) =>
+        Effect.zipRight(output.err(`Validation error: ${e.detail}`), new ConfigurationRejected({ detail: "Configuration file is invalid" })))
+    )
     // Only this document: no merge, no environment (cli.md §9.16).
     const kind = nodePath.basename(o.path) === "config.yaml" ? "user" : "project"
     const decoded = Either.flatMap(parseYaml(text), (parsed) => decodeConfig(parsed, { all: true }))
