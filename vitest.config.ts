@@ -9,6 +9,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: "forks",
     maxWorkers: 2,
-    minWorkers: 1
+    minWorkers: 1,
+    // The event loop turns after every test, so vitest's own RPC calls never time out behind
+    // a file of synchronous process runs (see the file).
+    setupFiles: ["test/support/eventLoop.ts"]
   }
 })

@@ -3,11 +3,12 @@ import type { CommandSpec } from "./Definition.js"
 import { UsageError } from "./Errors.js"
 import { globalList } from "./Globals.js"
 import type { Opt } from "./Opt.js"
+import { closest } from "./Suggest.js"
 import { usageLine } from "./Help.js"
 
 /**
  * What to do with a command line, decided before @effect/cli parses it. The pre-scan
- * enforces the rules @effect/cli is lenient about (cli.md §2): unknown options are never
+ * enforces the rules @effect/cli is lenient about (docs/cli.md): unknown options are never
  * positional values, a space-separated value must not start with `-`, an option may not
  * repeat within one position, conflicting and dependent options.
  */
@@ -90,7 +91,18 @@ const scanPosition = (
     const eq = token.indexOf("=")
     const name = token.startsWith("--") ? token.slice(2, eq < 0 ? undefined : eq) : undefined
     const opt = known.find((o) => o.name === name)
-    if (opt === undefined) return fail(`unexpected argument '${eq < 0 ? token : token.slice(0, eq)}' found`)
+    if (opt === undefined) {
+      // A long option gets the closest known one as a hint, as clap gives it.
+      const names = [...known.map((o) => o.name), "help", ...(root ? ["version"] : [])]
+      const suggestion = name === undefined ? undefined : closest(name, names)
+      return Either.left(
+        new UsageError({
+          detail: `unexpected argument '${eq < 0 ? token : token.slice(0, eq)}' found`,
+          usage,
+          suggestion: suggestion === undefined ? undefined : `--${suggestion}`
+        })
+      )
+    }
     if (seen.has(opt.name)) return fail(`the argument '${display(opt)}' cannot be used multiple times`)
     seen.add(opt.name)
     if (opt.value === undefined) {
@@ -106,7 +118,10 @@ const scanPosition = (
       i++
       continue
     }
-    if (value === undefined || (eq < 0 && value.startsWith("-") && value !== "-") || (opt.path && value === "")) {
+    // A negative number is a number's (invalid) value, which its parser refuses in clap's words.
+    const dashed = eq < 0 && value !== undefined && value.startsWith("-") && value !== "-" &&
+      !(opt.numeric === true && /^-[0-9]+$/.test(value))
+    if (value === undefined || dashed || (opt.path && value === "")) {
       return fail(`a value is required for '${display(opt)}' but none was supplied`)
     }
     normalized.push(`--${opt.name}`, value)
@@ -115,12 +130,16 @@ const scanPosition = (
   return Either.right({ next: i, seen, positionals, beforeDashes: beforeDashes ?? positionals.length, tokens: normalized })
 }
 
-/** Decides help/version/run for `argv` (without the node and script names). */
+/**
+ * Decides help/version/run for `argv` (without the node and script names). `env` supplies
+ * the variables bound to path options: an empty one is a usage error, like an empty value.
+ */
 export const scan = (
   argv: ReadonlyArray<string>,
-  commands: ReadonlyArray<CommandSpec>
+  commands: ReadonlyArray<CommandSpec>,
+  env: Readonly<Record<string, string | undefined>> = {}
 ): Either.Either<Directive, UsageError> => {
-  // Help wins over every other problem on the line (cli.md §2); after `--` words are arguments.
+  // Help wins over every other problem on the line (docs/cli.md); after `--` words are arguments.
   const dashes = argv.indexOf("--")
   const helpAt = (dashes < 0 ? argv : argv.slice(0, dashes)).findIndex(isHelp)
   if (helpAt >= 0) {
@@ -133,7 +152,13 @@ export const scan = (
     const name = argv[before.next]
     if (name === undefined) return { _tag: "MissingCommand" } as const
     const unrecognized = (n: string) =>
-      Either.left(new UsageError({ detail: `unrecognized subcommand '${n}'`, usage: rootUsage }))
+      Either.left(
+        new UsageError({
+          detail: `unrecognized subcommand '${n}'`,
+          usage: rootUsage,
+          suggestion: closest(n, [...commands.map((c) => c.name), "help"])
+        })
+      )
     if (name === "help") {
       const [target, ...extra] = argv.slice(before.next + 1)
       if (target === undefined) return { _tag: "Help", command: undefined } as const
@@ -160,6 +185,15 @@ export const scan = (
         hint: (token) => `hint: the command goes after '--': trop ${command.name} [OPTIONS] -- ${token} ...`
       }
     )
+    // An empty variable bound to a path option (as trop 0.2.0, docs/compatibility.md): the command's own
+    // (TROP_PATH) when its option is not given, then TROP_DATA_DIR even when --data-dir is.
+    const emptyVariable = [
+      ...command.options.filter((opt) => !after.seen.has(opt.name)),
+      ...globalList
+    ].find((opt) => opt.path && opt.env !== undefined && env[opt.env] === "")
+    if (emptyVariable !== undefined) {
+      return yield* fail(`a value is required for '${display(emptyVariable)}' but none was supplied`)
+    }
     const given = trailing === undefined ? after.positionals : after.positionals.slice(0, after.beforeDashes)
     const extra = given[fixed.length]
     if (extra !== undefined) return yield* fail(`unexpected argument '${extra}' found`)

@@ -5,7 +5,7 @@ import { flag, path, unsigned } from "./Opt.js"
 
 const U32 = 4294967295
 
-/** Options accepted before and after the subcommand name (cli.md §4). */
+/** Options accepted before and after the subcommand name (docs/cli.md). */
 export const globalOptions = {
   verbose: flag("verbose", "Enable verbose output"),
   quiet: flag("quiet", "Suppress non-essential output"),
@@ -39,7 +39,7 @@ export const globalParser: Options.Options<GlobalValues> = Options.all({
 /** The root command: it only carries the global options given before the subcommand. */
 export const root = Command.make("trop", { globals: globalParser })
 
-/** Global options from both positions; the occurrence after the subcommand wins (cli.md §2). */
+/** Global options from both positions; the occurrence after the subcommand wins (docs/cli.md). */
 export const mergeGlobals = (before: GlobalValues, after: GlobalValues): GlobalValues => ({
   verbose: before.verbose || after.verbose,
   quiet: before.quiet || after.quiet,

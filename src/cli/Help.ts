@@ -3,7 +3,7 @@ import { globalList } from "./Globals.js"
 import type { Opt } from "./Opt.js"
 
 /**
- * Help text, plain (no ANSI escapes whether or not stdout is a terminal, D9), in the
+ * Help text, plain (no ANSI escapes whether or not stdout is a terminal, docs/cli.md), in the
  * layout users know from clap-based tools such as trop 0.2.0.
  */
 

@@ -56,7 +56,7 @@ import { Output, writeQuietly } from "./Output.js"
 
 export const VERSION: string = pkg.version
 
-// In the order of cli.md §12, which help lists; `exec` (trop's own) after the reservations.
+// In the order help lists them (trop 0.2.0's); `exec` (trop's own) after the reservations.
 const commands = [
   reserve,
   release,
@@ -113,7 +113,7 @@ const cliEnvironment = Layer.mergeAll(
   })
 )
 
-/** Diagnostic logging (D8): `[trop] ...` lines on stderr only; shown when verbose. */
+/** Diagnostic logging (docs/cli.md): `[trop] ...` lines on stderr only; shown when verbose. */
 const stderrLogger = Logger.replace(
   Logger.defaultLogger,
   Logger.make(({ message }) => {
@@ -142,12 +142,13 @@ const print = (text: string) =>
 
 /**
  * Runs one command line (without the node and script names) and returns the exit code.
- * Never fails: every error is reported on stderr and mapped to its code (D1).
+ * Never fails: every error is reported on stderr and mapped to its code (docs/configuration.md).
  */
 export const main = (argv: ReadonlyArray<string>): Effect.Effect<number, never, Invocation | Output> =>
   Effect.gen(function*() {
     const output = yield* Output
-    const directive = Argv.scan(argv, specs)
+    const { env } = yield* Invocation
+    const directive = Argv.scan(argv, specs, env)
     if (Either.isLeft(directive)) {
       yield* output.err(render(directive.left))
       return exitCode(directive.left)
@@ -164,7 +165,6 @@ export const main = (argv: ReadonlyArray<string>): Effect.Effect<number, never, 
         break
     }
     const { argv: normalized, command, quiet } = directive.right
-    const { env } = yield* Invocation
     const verbose = !quiet && (directive.right.verbose || env.TROP_LOG_MODE?.toLowerCase() === "verbose")
     return yield* run(normalized, command.name, quiet).pipe(
       Logger.withMinimumLogLevel(verbose ? LogLevel.Debug : LogLevel.None),

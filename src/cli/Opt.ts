@@ -22,6 +22,8 @@ export interface Opt<A> {
   readonly required: boolean
   /** The value may be left out (`--group` or `--group FILE`). */
   readonly valueOptional: boolean
+  /** A number: `-1` after it is its (invalid) value, not an unknown option. */
+  readonly numeric?: boolean
   readonly parser: Options.Options<A>
 }
 
@@ -92,21 +94,23 @@ export const requiredPath = (name: string, description: string): Opt<string> => 
   parser: textParser(name, "PATH", description)
 })
 
-const invalid = (name: string, raw: string, reason: string) =>
-  ValidationError.invalidValue(HelpDoc.p(`invalid value '${raw}' for '--${name}': ${reason}`))
+/** `invalid value '-1' for '--busy-timeout <SECONDS>': ...`, in clap's words. */
+const invalid = (name: string, value: string, raw: string, reason: string) =>
+  ValidationError.invalidValue(HelpDoc.p(`invalid value '${raw}' for '--${name} <${value}>': ${reason}`))
 
-/** An unsigned decimal integer up to `max`; a leading `+` is tolerated (cli.md §2). */
+/** An unsigned decimal integer up to `max`; a leading `+` is tolerated (docs/cli.md). */
 export const unsigned = (name: string, value: string, description: string, max: number): Opt<Option.Option<number>> => ({
   ...base,
   name,
   value,
   description,
+  numeric: true,
   parser: textParser(name, value, description).pipe(
     Options.mapEffect((raw) => {
       const n = /^\+?[0-9]+$/.test(raw) ? Number(raw.replace(/^\+/, "")) : NaN
       return Number.isSafeInteger(n) && n <= max
         ? Effect.succeed(n)
-        : Effect.fail(invalid(name, raw, `expected an integer in 0..${max}`))
+        : Effect.fail(invalid(name, value, raw, `expected an integer in 0..${max}`))
     }),
     Options.optional
   )
@@ -128,7 +132,7 @@ export const choice = <const C extends ReadonlyArray<string>>(
     Options.mapEffect((raw) => {
       const found = choices.find((c) => caseInsensitive ? c === raw.toLowerCase() : c === raw)
       return found === undefined
-        ? Effect.fail(invalid(name, raw, `possible values: ${choices.join(", ")}`))
+        ? Effect.fail(invalid(name, value, raw, `possible values: ${choices.join(", ")}`))
         : Effect.succeed(found as C[number])
     }),
     Options.optional

@@ -25,11 +25,12 @@ import { Invocation } from "./Invocation.js"
 import { Output } from "./Output.js"
 
 /**
- * The steps every command shares (cli.md §1): data directory, working directory,
- * effective configuration, database access.
+ * The steps every command shares, in this order (docs/compatibility.md): data directory,
+ * working directory, effective configuration; then each command's own checks and the
+ * database.
  */
 
-/** `--data-dir` ▸ `TROP_DATA_DIR` ▸ `$HOME/.trop`, used verbatim (cli.md §1, step 2). */
+/** `--data-dir` ▸ `TROP_DATA_DIR` ▸ `$HOME/.trop`, used verbatim (docs/cli.md). */
 export const dataDirectory = (globals: GlobalValues) =>
   Effect.gen(function*() {
     const { env } = yield* Invocation
@@ -56,7 +57,7 @@ export const pathContext: Effect.Effect<PathContext, CliIoError, Invocation> = E
     })
 )
 
-/** The canonical working directory (cli.md §1, step 4): implicit paths and discovery use it. */
+/** The canonical working directory (docs/cli.md): implicit paths and discovery use it. */
 export const workingDirectory: Effect.Effect<AbsolutePath, CliIoError | CanonicalizeError, Invocation | Output> =
   Effect.gen(function*() {
     const { cwd } = yield* pathContext
@@ -73,10 +74,10 @@ export const explicitPath = (raw: string): Effect.Effect<AbsolutePath, InvalidPa
     onRight: Effect.succeed
   }))
 
-/** The configuration scope of most commands: user config and project files from `cwd` (cli.md §7). */
+/** The configuration scope of most commands: user config and project files from `cwd` (docs/configuration.md). */
 export const discover = (cwd: AbsolutePath, dataDir: string): ConfigScope => ({ _tag: "Discover", cwd, dataDir })
 
-/** The effective configuration of this invocation, built once (cli.md §1, step 5). */
+/** The effective configuration of this invocation, built once (docs/cli.md). */
 export const configuration = (
   globals: GlobalValues,
   scope: ConfigScope,
@@ -97,7 +98,7 @@ export const configuration = (
   )
 
 /**
- * Steps 2, 4 and 5 of cli.md §1 for a command that discovers its configuration: the data
+ * The shared first steps (docs/cli.md) of a command that discovers its configuration: the data
  * directory, the canonical working directory, then the effective configuration.
  */
 export const discovered = (globals: GlobalValues, commandLine: CommandLineSettings = {}) =>
@@ -111,7 +112,7 @@ export const discovered = (globals: GlobalValues, commandLine: CommandLineSettin
 /**
  * Provides trop's database to `program` and turns leftover SQLite errors into typed ones
  * naming `executing the <command> command`. A dry run never creates the database: when
- * `trop.db` is missing it plans against an empty in-memory one (cli.md §6).
+ * `trop.db` is missing it plans against an empty in-memory one (docs/configuration.md).
  */
 export const withDatabase = (
   command: string,
@@ -135,14 +136,14 @@ export const withDatabase = (
   )
 }
 
-/** Runs a mutating program in ONE immediate transaction, or plans it and rolls back (D4). */
+/** Runs a mutating program in ONE immediate transaction, or plans it and rolls back (docs/cli.md). */
 export const transaction = (dryRun: boolean) =>
 <A, E, R>(program: Effect.Effect<A, E, R>) =>
   dryRun ? Database.rolledBack(program) : Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(program))
 
 /**
  * The target path of a command: `--path`/`TROP_PATH` normalized, else the canonical
- * working directory. An empty value is a usage error (cli.md §2).
+ * working directory. An empty value is a usage error (docs/cli.md).
  */
 export const targetPath = (
   command: string,

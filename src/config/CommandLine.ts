@@ -5,7 +5,7 @@ import { addExclusions, COMMAND_LINE, setMax, setMin } from "./Effective.js"
 import type { OutputFormat } from "./Settings.js"
 
 /**
- * Options the user actually passed that override configuration (cli.md §7). Each sets
+ * Options the user actually passed that override configuration (docs/configuration.md). Each sets
  * exactly its own leaf; boolean flags can only turn a setting on.
  */
 export interface CommandLineSettings {

@@ -5,7 +5,7 @@ import * as nodePath from "node:path"
 export const PROJECT_FILE = "trop.yaml"
 export const LOCAL_FILE = "trop.local.yaml"
 
-/** The project files of the nearest directory that has any (semantics.md §4.2). */
+/** The project files of the nearest directory that has any (docs/configuration.md). */
 export interface ProjectFiles {
   readonly directory: string
   readonly project: Option.Option<string>

@@ -5,7 +5,7 @@ import type { ExclusionEntry } from "./Validate.js"
 import { parseYaml } from "./Yaml.js"
 
 /**
- * Rewrites the `excluded_ports` value of a YAML text in place (semantics.md §12.4): the
+ * Rewrites the `excluded_ports` value of a YAML text in place (docs/concepts.md): the
  * new text is the old one with only that list's items spliced, so comments, key order,
  * spacing and every other key survive byte for byte. No `null` is ever written.
  */

@@ -25,7 +25,7 @@ export interface Sourced<A> {
 }
 
 /**
- * The configuration while layers are applied, lowest first (semantics.md §4.3). Every
+ * The configuration while layers are applied, lowest first (docs/configuration.md). Every
  * field remembers the source that set it, for error annotation.
  */
 export interface Merged {
@@ -55,7 +55,7 @@ export interface Merged {
   readonly reservations: Option.Option<Sourced<Reservations | null>>
 }
 
-/** Built-in defaults (semantics.md §4.3, layer 1). */
+/** Built-in defaults (docs/configuration.md). */
 export const defaults: Merged = {
   project: Option.none(),
   task: Option.none(),
@@ -127,9 +127,13 @@ const validateIdentifier = <A>(
       parse(value).pipe(Either.map(Option.some), Either.mapLeft((reason) => invalidField(field, source, reason)))
   })
 
-/** Validates the merged layers into `Settings`; the first failing rule is reported. */
+/**
+ * Validates the merged layers into `Settings`; the first failing rule is reported, in trop
+ * 0.2.0's order: project, ports, excluded_ports, cleanup, lock wait, task.
+ */
 export const validate = (m: Merged): Either.Either<Settings, InvalidConfiguration> =>
   Either.gen(function*() {
+    const project = yield* validateIdentifier("project", m.project, projectFromInput)
     const range = yield* validatePorts(m.ports)
     const exclusions: Array<ExcludedRange> = []
     for (const { index, source, value } of m.excludedPorts) {
@@ -149,7 +153,6 @@ export const validate = (m: Merged): Either.Either<Settings, InvalidConfiguratio
         )
       )
     }
-    const project = yield* validateIdentifier("project", m.project, projectFromInput)
     const task = yield* validateIdentifier("task", m.task, taskFromInput)
     return {
       range,

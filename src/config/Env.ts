@@ -14,7 +14,7 @@ export type Environment = Readonly<Record<string, string | undefined>>
 
 type Parsed<A> = Either.Either<A, InvalidConfiguration>
 
-/** Parse errors are reported without a source annotation (cli.md §5.2). */
+/** Parse errors are reported without a source annotation (docs/configuration.md). */
 const parseError = (variable: string, reason: string) => invalidField(variable, undefined, reason)
 
 const TRUE = new Set(["true", "1", "yes", "on"])
@@ -40,7 +40,7 @@ const U32 = 4294967295n
 /** Values this large only fail validation later (`Timeout must not exceed ...`), like trop 0.2.0's u64. */
 const U64 = 18446744073709551615n
 
-/** Comma list, items trimmed, empty items skipped; range sides are not trimmed (cli.md §5.2). */
+/** Comma list, items trimmed, empty items skipped; range sides are not trimmed (docs/configuration.md). */
 const parseExcludedPorts = (variable: string, raw: string): Parsed<ReadonlyArray<ExclusionEntry>> =>
   Either.all(
     raw.split(",").map((item) => item.trim()).filter((item) => item !== "").map((item) =>
@@ -87,7 +87,7 @@ const OCCUPANCY: ReadonlyArray<readonly [string, keyof OccupancyCheck]> = [
 ]
 
 /**
- * The environment layer (cli.md §5.2): every `TROP_*` setting that is set, even to an
+ * The environment layer (docs/configuration.md): every `TROP_*` setting that is set, even to an
  * empty string, is parsed; the first invalid one fails the whole configuration.
  */
 export const layer = (env: Environment): Parsed<ConfigLayer> =>

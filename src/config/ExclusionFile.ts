@@ -15,7 +15,7 @@ import { CONFIGURATION_LIMIT, readBounded } from "../paths/SafeRead.js"
 
 /**
  * Reading and rewriting the `excluded_ports` list of one configuration file, for
- * `exclude`, `compact-exclusions` and `scan --autoexclude` (semantics.md §12).
+ * `exclude`, `compact-exclusions` and `scan --autoexclude` (docs/concepts.md).
  */
 
 
@@ -78,7 +78,7 @@ export const rewrite = (
     yield* writeAtomically(path, edited.right, newFileMode)
   })
 
-/** The first invalid `excluded_ports` item, with its field name (semantics.md §4.5). */
+/** The first invalid `excluded_ports` item, with its field name (docs/configuration.md). */
 export const exclusionsProblem = (items: ReadonlyArray<ExclusionItem>): Problem | undefined => {
   for (const [index, item] of items.entries()) {
     const message = Either.match(exclusionEntry(item), { onLeft: (m) => m, onRight: exclusionProblem })

@@ -1,7 +1,7 @@
 import type { ExclusionEntry } from "./Validate.js"
 
 /**
- * Port-set arithmetic on `excluded_ports` entries (semantics.md §12.1, §12.2). Entries are
+ * Port-set arithmetic on `excluded_ports` entries (docs/concepts.md). Entries are
  * valid (1 <= start <= end) here; callers validate first.
  */
 

@@ -1,7 +1,8 @@
 import * as Schema from "effect/Schema"
+import { excerpt } from "../domain/Escape.js"
 
 /**
- * The YAML configuration file as written (semantics.md §4.1, §4.5): typed at parse time
+ * The YAML configuration file as written (docs/configuration.md): typed at parse time
  * (ports are u16, strings are never coerced to numbers), unknown keys rejected at every
  * level. Rules between values (max >= min, ...) are checked later, in Validate.ts.
  */
@@ -11,10 +12,16 @@ export class YamlFloat {
   constructor(readonly value: number) {}
 }
 
-/** How serde, and so trop 0.2.0, names a YAML value in type errors. */
+/** A string of a user's file as messages quote it: JSON-quoted, cut after EXCERPT_LENGTH (`"abc"...`). */
+export const quotedExcerpt = (text: string): string => {
+  const cut = excerpt(text)
+  return cut === text ? JSON.stringify(text) : `${JSON.stringify(cut.slice(0, -3))}...`
+}
+
+/** How serde, and so trop 0.2.0, names a YAML value in type errors; long strings are cut. */
 export const describeValue = (u: unknown): string => {
   if (u instanceof YamlFloat) return `floating point \`${u.value}\``
-  if (typeof u === "string") return `string ${JSON.stringify(u)}`
+  if (typeof u === "string") return `string ${quotedExcerpt(u)}`
   if (typeof u === "number") return Number.isInteger(u) ? `integer \`${u}\`` : `floating point \`${u}\``
   if (typeof u === "boolean") return `boolean \`${u}\``
   if (u === null || u === undefined) return "unit value"
@@ -50,7 +57,7 @@ export const OutputFormatField = Schema.declare(
     message: (issue) => {
       const actual = actualOf(issue)
       return typeof actual === "string"
-        ? `unknown variant \`${actual}\`, expected one of ${OUTPUT_FORMATS.map((f) => `\`${f}\``).join(", ")}`
+        ? `unknown variant \`${excerpt(actual)}\`, expected one of ${OUTPUT_FORMATS.map((f) => `\`${f}\``).join(", ")}`
         : `invalid type: ${describeValue(actual)}, expected an output format`
     }
   }
@@ -64,7 +71,7 @@ const optional = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith
 
 const isU16 = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u) && u >= 0 && u <= 65535
 
-/** `{start, end}` inside `excluded_ports`; other keys are ignored (semantics.md §4.1). */
+/** `{start, end}` inside `excluded_ports`; other keys are ignored (docs/configuration.md). */
 export interface RangeEntry {
   readonly start: number
   readonly end: number

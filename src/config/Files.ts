@@ -1,7 +1,7 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import { InvalidConfiguration, invalidField } from "../domain/Errors.js"
+import { causeCode, InvalidConfiguration, invalidField } from "../domain/Errors.js"
 import type { ReadFailure } from "../paths/SafeRead.js"
 import { CONFIGURATION_LIMIT, describeFailure, readBounded } from "../paths/SafeRead.js"
 import type { ConfigLayer, Merged } from "./Effective.js"
@@ -23,7 +23,13 @@ export interface LoadedFile {
 
 /** Why a configuration file could not be read, as the configuration error naming it (exit 7). */
 export const readFailure = (path: string, failure: ReadFailure): InvalidConfiguration =>
-  new InvalidConfiguration({ detail: `invalid path ${path}: Failed to read configuration file: ${describeFailure(failure)}` })
+  new InvalidConfiguration({
+    detail: `invalid path ${path}: Failed to read configuration file: ${
+      failure._tag === "Unreadable" && causeCode(failure.cause) === "EISDIR"
+        ? "is a directory, expected a YAML file"
+        : describeFailure(failure)
+    }`
+  })
 
 /** The file's text, read up to the configuration limit; failures are configuration errors naming the file (exit 7). */
 export const readText = (path: string): Effect.Effect<string, InvalidConfiguration> =>
@@ -33,23 +39,30 @@ export const readText = (path: string): Effect.Effect<string, InvalidConfigurati
   })
 
 /**
- * Loads one file (semantics.md §4.1, §4.3): YAML and schema errors become
- * `validation error for '<file>': Invalid YAML: ...`, rule violations
- * `validation error for '<field> (<file>)': ...`; the first problem fails.
+ * Reads and decodes one file (docs/configuration.md): read failures, YAML and schema errors
+ * (`validation error for '<file>': Invalid YAML: ...`). Its rules are not checked yet.
  */
-export const load = (path: string, kind: FileKind): Effect.Effect<LoadedFile, InvalidConfiguration> =>
+export const parse = (path: string, kind: FileKind): Effect.Effect<LoadedFile, InvalidConfiguration> =>
   Effect.flatMap(readText(path), (text) =>
     Either.match(Either.flatMap(parseYaml(text), (parsed) => decodeConfig(parsed, { all: false })), {
       onLeft: ([message]) => Effect.fail(invalidField(path, undefined, `Invalid YAML: ${message}`)),
-      onRight: ({ clearsReservations, config }) => {
-        const [problem] = fileProblems(config, kind)
-        return problem === undefined
-          ? Effect.succeed({ path, kind, config, clearsReservations })
-          : Effect.fail(invalidField(problem.field, path, problem.message))
-      }
+      onRight: ({ clearsReservations, config }) => Effect.succeed({ path, kind, config, clearsReservations })
     }))
 
-/** How a loaded (valid) file changes the layers below it (semantics.md §4.4). */
+/**
+ * The rules of one decoded file on its own (docs/configuration.md): the first problem, as
+ * `validation error for '<field> (<file>)': ...`.
+ */
+export const check = (file: LoadedFile): Effect.Effect<LoadedFile, InvalidConfiguration> => {
+  const [problem] = fileProblems(file.config, file.kind)
+  return problem === undefined ? Effect.succeed(file) : Effect.fail(invalidField(problem.field, file.path, problem.message))
+}
+
+/** Loads one file on its own (docs/configuration.md): `parse`, then `check`. */
+export const load = (path: string, kind: FileKind): Effect.Effect<LoadedFile, InvalidConfiguration> =>
+  Effect.flatMap(parse(path, kind), check)
+
+/** How a loaded (valid) file changes the layers below it (docs/configuration.md). */
 export const layer = (file: LoadedFile): ConfigLayer => (m: Merged): Merged => {
   const c = file.config
   const source = file.path

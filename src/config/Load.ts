@@ -13,7 +13,7 @@ import * as Files from "./Files.js"
 import type { Resolved } from "./Resolve.js"
 import { resolveAll } from "./Resolve.js"
 
-/** Which layers a command reads (cli.md §7). */
+/** Which layers a command reads (docs/configuration.md). */
 export type ConfigScope =
   /** Built-in defaults, environment and command line; no files (`init`). */
   | { readonly _tag: "EnvironmentOnly" }
@@ -38,7 +38,12 @@ export interface Effective extends Resolved {
 
 export const userConfigPath = (dataDir: string): string => nodePath.join(dataDir, "config.yaml")
 
-/** Loads the files of `scope` (each validated on its own), then resolves every layer. */
+/**
+ * Loads the files of `scope`, then resolves every layer. Errors are reported in trop
+ * 0.2.0's order: every file is read and parsed (user, trop.yaml, trop.local.yaml) before
+ * any is checked; then each file's own rules, in the same order; then the environment
+ * variables are parsed; then the merged configuration is validated (Effective.validate).
+ */
 export const load = (
   scope: ConfigScope,
   env: Environment,
@@ -52,13 +57,14 @@ export const load = (
     if (scope._tag !== "EnvironmentOnly") {
       const user = scope.dataDir === undefined ? undefined : userConfigPath(scope.dataDir)
       if (user !== undefined && fs.existsSync(user)) {
-        files.push(yield* Files.load(user, "user"))
+        files.push(yield* Files.parse(user, "user"))
         userFile = Option.some(user)
       }
       project = scope._tag === "Discover" ? discover(scope.cwd) : namedProjectFiles(scope.file)
       for (const path of Option.match(project, { onNone: () => [], onSome: (p) => [p.project, p.local] })) {
-        if (Option.isSome(path)) files.push(yield* Files.load(path.value, "project"))
+        if (Option.isSome(path)) files.push(yield* Files.parse(path.value, "project"))
       }
+      for (const file of files) yield* Files.check(file)
     }
     for (const file of files) yield* Effect.logDebug(`configuration file: ${file.path}`)
     const resolved = yield* Either.match(resolveAll({ env, commandLine, commandLineSource, files }), {

@@ -30,7 +30,7 @@ export interface Resolved {
 
 /**
  * Builds the effective configuration: built-in defaults, the files, the environment,
- * then the command line, validated as a whole (semantics.md §4.3).
+ * then the command line, validated as a whole (docs/configuration.md).
  */
 export const resolveAll = (input: ResolveInput): Either.Either<Resolved, InvalidConfiguration> =>
   Either.flatMap(Env.layer(input.env), (envLayer) => {

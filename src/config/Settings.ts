@@ -9,7 +9,7 @@ export type OutputFormat = "table" | "json" | "csv" | "tsv"
 
 /**
  * The effective configuration of one invocation, validated: the single value the
- * operations receive (semantics.md §4). `config/Effective.ts` builds it from the layers.
+ * operations receive (docs/configuration.md). `config/Effective.ts` builds it from the layers.
  */
 export interface Settings {
   readonly range: PortRange
@@ -18,7 +18,7 @@ export interface Settings {
   readonly project: Option.Option<Project>
   readonly task: Option.Option<Task>
   readonly allowUnrelatedPath: boolean
-  /** `allow_change || allow_change_project` (semantics.md §4.8). */
+  /** `allow_change || allow_change_project` (docs/configuration.md). */
   readonly allowProjectChange: boolean
   readonly allowTaskChange: boolean
   readonly disableAutoinit: boolean

@@ -1,7 +1,7 @@
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as EnvName from "../domain/EnvName.js"
-import { display } from "../domain/Escape.js"
+import { display, excerpt } from "../domain/Escape.js"
 import { projectFromInput } from "../domain/Identifier.js"
 import * as Port from "../domain/Port.js"
 import type { ConfigFile, ExclusionItem, Reservations } from "./FileSchema.js"
@@ -18,7 +18,7 @@ export interface ExclusionEntry {
   readonly end: number
 }
 
-/** Why an exclusion entry is invalid (semantics.md §4.5), or undefined. */
+/** Why an exclusion entry is invalid (docs/configuration.md), or undefined. */
 export const exclusionProblem = (entry: ExclusionEntry): string | undefined => {
   if (entry.start === entry.end) return entry.start === 0 ? "Invalid port: 0" : undefined
   if (entry.start === 0) return "Invalid start port: 0"
@@ -33,19 +33,19 @@ const parsePortText = (text: string): number | undefined => {
 
 /**
  * `"5005..5009"`: split at the first `..`; `trim` says whether sides are trimmed (files: yes,
- * env: no). Messages show the text with control characters escaped (docs/security.md).
+ * env: no). Messages show the text cut short, control characters escaped (docs/security.md).
  */
 export const parseExclusionText = (text: string, trim: boolean): Either.Either<ExclusionEntry, string> => {
   const side = (s: string) => parsePortText(trim ? s.trim() : s)
   const dots = text.indexOf("..")
   if (dots < 0) {
     const p = side(text)
-    return p === undefined ? Either.left(`Invalid port: ${display(text)}`) : Either.right({ start: p, end: p })
+    return p === undefined ? Either.left(`Invalid port: ${display(excerpt(text))}`) : Either.right({ start: p, end: p })
   }
   const start = side(text.slice(0, dots))
   const end = side(text.slice(dots + 2))
   return start === undefined || end === undefined
-    ? Either.left(`Invalid port in range: ${display(text)}`)
+    ? Either.left(`Invalid port in range: ${display(excerpt(text))}`)
     : Either.right({ start, end })
 }
 
@@ -57,7 +57,7 @@ export const exclusionEntry = (item: ExclusionItem): Either.Either<ExclusionEntr
     : Either.right({ start: item.start, end: item.end })
 
 /**
- * The rules of a `ports` block (semantics.md §4.5). Without `max` and `max_offset` (a file
+ * The rules of a `ports` block (docs/configuration.md). Without `max` and `max_offset` (a file
  * that inherits them) only `min` is checked. Returns the effective maximum when valid.
  */
 export const portsProblems = (ports: {
@@ -84,7 +84,7 @@ export const portsProblems = (ports: {
 
 export const MAX_LOCK_WAIT_SECONDS = 2147483
 
-/** The rules of a reservation group (semantics.md §4.5, §8.6), every problem in service order. */
+/** The rules of a reservation group (docs/configuration.md, docs/concepts.md), every problem in service order. */
 export const groupProblems = (group: Reservations): ReadonlyArray<Problem> => {
   const problems: Array<Problem> = []
   const add = (field: string, message: string) => problems.push({ field, message })
@@ -134,8 +134,9 @@ export const groupProblems = (group: Reservations): ReadonlyArray<Problem> => {
 export type FileKind = "user" | "project"
 
 /**
- * Every rule one configuration file must satisfy on its own (semantics.md §4.3, §4.5), in
- * the order trop reports them. Loading stops at the first; `trop validate` lists them all.
+ * Every rule one configuration file must satisfy on its own (docs/configuration.md), in
+ * the order trop 0.2.0 reports them: project, reservations, ports, excluded_ports, cleanup,
+ * lock wait. Loading stops at the first; `trop validate` lists them all.
  */
 export const fileProblems = (config: ConfigFile, kind: FileKind): ReadonlyArray<Problem> => {
   const problems: Array<Problem> = []
@@ -143,6 +144,11 @@ export const fileProblems = (config: ConfigFile, kind: FileKind): ReadonlyArray<
   if (config.project !== undefined) {
     if (kind === "user") add("project", "project is only valid in trop.yaml/trop.local.yaml, not user config.yaml")
     else Either.match(projectFromInput(config.project), { onLeft: (m) => add("project", m), onRight: () => undefined })
+  }
+  if (config.reservations !== undefined) {
+    if (kind === "user") {
+      add("reservations", "reservations are only valid in trop.yaml/trop.local.yaml, not user config.yaml")
+    } else problems.push(...groupProblems(config.reservations))
   }
   if (config.ports !== undefined) {
     const result = portsProblems({
@@ -159,11 +165,6 @@ export const fileProblems = (config: ConfigFile, kind: FileKind): ReadonlyArray<
   if (config.cleanup?.expire_after_days === 0) add("cleanup.expire_after_days", "Must be > 0")
   if (config.maximum_lock_wait_seconds !== undefined && config.maximum_lock_wait_seconds > MAX_LOCK_WAIT_SECONDS) {
     add("maximum_lock_wait_seconds", `Timeout must not exceed ${MAX_LOCK_WAIT_SECONDS} seconds`)
-  }
-  if (config.reservations !== undefined) {
-    if (kind === "user") {
-      add("reservations", "reservations are only valid in trop.yaml/trop.local.yaml, not user config.yaml")
-    } else problems.push(...groupProblems(config.reservations))
   }
   return problems
 }

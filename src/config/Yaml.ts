@@ -2,12 +2,13 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { Document, Pair, ScalarTag, YAMLMap } from "yaml"
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from "yaml"
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit } from "yaml"
 import { causeMessage } from "../domain/Errors.js"
+import { excerpt } from "../domain/Escape.js"
 import { ConfigFile, describeValue, FIELDS, YamlFloat } from "./FileSchema.js"
 
 /**
- * YAML 1.2 core schema, as trop 0.2.0 reads it (semantics.md §4.1): only true/false are
+ * YAML 1.2 core schema, as trop 0.2.0 reads it (docs/configuration.md): only true/false are
  * booleans, duplicate keys are errors, and integers may also be written `0b101`.
  */
 const binaryInt: ScalarTag = {
@@ -33,6 +34,13 @@ const position = (lineCounter: LineCounter, offset: number | undefined): string 
 }
 
 const DUPLICATE_KEY = "Map keys must be unique"
+
+/**
+ * A message of the YAML library, cut to its first line and MESSAGE_LENGTH characters: some
+ * quote the document (a tag, a directive, an alias name), which may be the whole file.
+ */
+const MESSAGE_LENGTH = 80
+const libraryMessage = (message: string): string => excerpt(message.split("\n")[0] ?? "", MESSAGE_LENGTH)
 
 /** A problem of a document and where it starts. */
 interface Problem {
@@ -61,7 +69,7 @@ const duplicateKeys = (document: Document.Parsed): ReadonlyArray<Problem> => {
     })
   } catch (cause) {
     // Nesting too deep to walk is a problem of the document too (no check is skipped).
-    problems.push({ offset: 0, message: causeMessage(cause) })
+    problems.push({ offset: 0, message: libraryMessage(causeMessage(cause)) })
   }
   return problems
 }
@@ -80,7 +88,7 @@ export const parseYaml = (text: string): Either.Either<ParsedYaml, ReadonlyArray
     intAsBigInt: true
   })
   const errors = merge(
-    document.errors.map((e) => ({ offset: e.pos[0], message: e.message.split("\n")[0] ?? "" })),
+    document.errors.map((e) => ({ offset: e.pos[0], message: libraryMessage(e.message) })),
     duplicateKeys(document)
   )
   if (errors.length > 0) {
@@ -183,7 +191,7 @@ const describeIssue = (issue: ParseResult.ArrayFormatterIssue, input: unknown): 
   const key = String(issue.path[issue.path.length - 1])
   switch (issue._tag) {
     case "Unexpected":
-      return `unknown field \`${key}\`, expected one of ${
+      return `unknown field \`${excerpt(key)}\`, expected one of ${
         fieldsAt(issue.path.slice(0, -1)).map((f) => `\`${f}\``).join(", ")
       }`
     case "Missing":
@@ -256,10 +264,14 @@ export const decodeConfig = (
   // toJS refuses alias expansions beyond the library's limit (a resource exhaustion attack):
   // a problem of this document, like any other.
   const converted = Either.try(() => parsed.document.toJS() as unknown)
-  if (Either.isLeft(converted)) return Either.left([causeMessage(converted.left).split("\n")[0] ?? ""])
+  if (Either.isLeft(converted)) return Either.left([libraryMessage(causeMessage(converted.left))])
   const value = converted.right
   if (!isMap(contents) || value === null || typeof value !== "object") {
-    return Either.left([`invalid type: ${describeValue(value)}, expected a mapping of configuration keys`])
+    return Either.left([
+      `invalid type: ${describeValue(value)}, expected a mapping of configuration keys${
+        position(parsed.lineCounter, isNode(contents) ? contents.range?.[0] : undefined)
+      }`
+    ])
   }
   const clearsReservations = "reservations" in value && value.reservations === null
   const input = normalize(value)
@@ -272,7 +284,8 @@ export const decodeConfig = (
       return ParseResult.ArrayFormatter.formatErrorSync(error).map((formatted) => {
         const issue = { ...formatted, path: formatted.path.map((p) => p === PROTO_STANDIN ? PROTO : p) }
         const parent = issue._tag === "Unexpected" || issue._tag === "Missing" ? issue.path.slice(0, -1) : issue.path
-        const prefix = parent.length > 0 ? `${parent.map(String).join(".")}: ` : ""
+        // A service's name is the file's content too: each segment is cut like a value.
+        const prefix = parent.length > 0 ? `${parent.map((p) => excerpt(String(p))).join(".")}: ` : ""
         return `${prefix}${describeIssue(issue, input)}${position(parsed.lineCounter, nodeOffset(parsed, pairOf, issue.path, issue._tag === "Unexpected"))}`
       })
     }),

@@ -13,7 +13,7 @@ export type AbsolutePath = typeof AbsolutePath.Type
 
 const sep = nodePath.sep
 
-/** `path` is `ancestor` or lies below it, comparing whole components (semantics.md §3.4). */
+/** `path` is `ancestor` or lies below it, comparing whole components (docs/concepts.md). */
 export const isUnder = (path: string, ancestor: string): boolean =>
   path === ancestor || ancestor === sep ||
   (path.startsWith(ancestor) && path.charAt(ancestor.length) === sep)

@@ -1,8 +1,8 @@
 import * as Either from "effect/Either"
-import { display } from "./Escape.js"
+import { display, excerpt } from "./Escape.js"
 
 /**
- * Environment-variable names for group output (semantics.md §8.6). trop 0.1 printed
+ * Environment-variable names for group output (docs/concepts.md). trop 0.1 printed
  * unvalidated names into `export` lines — a shell-injection hole — so every name that
  * reaches output passes `validate` first. Messages never echo the offending name.
  */
@@ -71,7 +71,7 @@ export const isRefused = (name: string): boolean => {
 
 const REFUSED_REASON = "it changes how a shell, the dynamic loader or a language runtime behaves"
 
-const quotedService = (service: string) => `'${display(service)}'`
+const quotedService = (service: string) => `'${display(excerpt(service))}'`
 
 /** The problem of a refused explicit `env`: names the service, never the variable. */
 export const refusedProblem = (service: string): string =>

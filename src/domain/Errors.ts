@@ -10,7 +10,7 @@ export const causeCode = (cause: unknown): string | undefined =>
     : undefined
 
 /**
- * Every failure trop's library can report (semantics.md §15). Each carries the data of
+ * Every failure trop's library can report (docs/configuration.md). Each carries the data of
  * its message; the CLI maps each tag to exactly one exit code (src/cli/Exit.ts).
  */
 
@@ -122,10 +122,22 @@ export class InvalidValue extends Data.TaggedError("InvalidValue")<{
 export class ReservationConflict extends Data.TaggedError("ReservationConflict")<{
   readonly details: string
   readonly conflicting?: number
+  /** An incompatible stored group: its directory and how its tags differ from the request's. */
+  readonly group?: GroupMismatch
 }> {
   override get message() {
     return `reservation conflict: ${this.details}`
   }
+}
+
+/**
+ * How a stored group differs from the requested one: `missing` tags are requested but not
+ * stored, `extra` tags stored but not requested (both empty: same tags, other ports).
+ */
+export interface GroupMismatch {
+  readonly path: string
+  readonly missing: ReadonlyArray<string>
+  readonly extra: ReadonlyArray<string>
 }
 
 /** A reservation the request names does not exist (e.g. the source of a migration). */
@@ -135,10 +147,16 @@ export class ReservationNotFound extends Data.TaggedError("ReservationNotFound")
   }
 }
 
-/** No port of the range could be handed out (semantics.md §7.6). */
+/** No port of the range could be handed out (docs/concepts.md). */
 export class PortRangeExhausted extends Data.TaggedError("PortRangeExhausted")<{
   readonly range: string
   readonly details: string
+  readonly min: number
+  readonly max: number
+  /** How many reservations (other than the requested key) hold a port of the range. */
+  readonly held: number
+  /** Whether the automatic cleanup ran (and was rolled back: nothing was removed) or was disabled. */
+  readonly cleanup: "skipped" | "rolled back"
 }> {
   override get message() {
     return `port range ${this.range} exhausted${this.details}`
@@ -178,7 +196,7 @@ export class PathRelationshipViolation extends Data.TaggedError("PathRelationshi
   }
 }
 
-/** Paths that canonicalization can fail with (semantics.md §3.2). */
+/** Paths that canonicalization can fail with (docs/concepts.md). */
 export type CanonicalizeError = PathNotFound | PathPermissionDenied | SymlinkLoop | FileSystemError
 
 /** What opening the database can fail with. */
@@ -199,7 +217,7 @@ export class InvalidConfiguration extends Data.TaggedError("InvalidConfiguration
   }
 }
 
-/** `validation error for '<field> (<source>)': <reason>`, the annotated form of §4.7. */
+/** `validation error for '<field> (<source>)': <reason>`, the annotated form (docs/configuration.md). */
 export const invalidField = (field: string, source: string | undefined, reason: string) =>
   new InvalidConfiguration({
     detail: `validation error for '${source === undefined ? field : `${field} (${source})`}': ${reason}`
@@ -215,7 +233,7 @@ export class InvalidGroup extends Data.TaggedError("InvalidGroup")<{ readonly fi
   }
 }
 
-/** No base of the scan range fits a group's offset pattern (semantics.md §8.5). */
+/** No base of the scan range fits a group's offset pattern (docs/concepts.md). */
 export class GroupAllocationFailed extends Data.TaggedError("GroupAllocationFailed")<{
   readonly attempted: number
   readonly reason: string

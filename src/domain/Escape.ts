@@ -27,3 +27,16 @@ export const display = (text: string): string =>
 /** JSON text with C1 controls and DEL as `\u00NN` escapes too (`JSON.stringify` leaves them raw); same JSON value. */
 export const json = (jsonText: string): string =>
   jsonText.replace(/[\u007f-\u009f]/g, (c) => `\\u00${hex(c)}`)
+
+/** How much of a user's file content one message quotes at most (keys, values, tag names). */
+export const EXCERPT_LENGTH = 40
+
+/**
+ * At most `max` characters of `text` (code points, never half a pair), `...` marking a cut:
+ * messages quote a user's file content, never all of it.
+ */
+export const excerpt = (text: string, max: number = EXCERPT_LENGTH): string => {
+  if (text.length <= max) return text
+  const points = Array.from(text)
+  return points.length <= max ? text : `${points.slice(0, max).join("")}...`
+}

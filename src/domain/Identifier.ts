@@ -5,7 +5,7 @@ import { hasControl } from "./Escape.js"
 /**
  * Project, task and tag identifiers. The brands hold the stored invariant (trimmed,
  * non-empty); values typed by a user pass the stricter input rules of `fromInput`
- * (semantics.md §4.6), which also reject NUL bytes and more than 255 bytes, and control
+ * (docs/configuration.md), which also reject NUL bytes and more than 255 bytes, and control
  * characters, which would reach the terminal in `list` and messages (docs/security.md).
  */
 const Trimmed = Schema.String.pipe(
@@ -54,7 +54,7 @@ export const TAG_MESSAGE = "tag must be non-empty after trimming whitespace"
 /** Why a tag with control characters is refused. */
 export const TAG_CONTROL_MESSAGE = "tag must not contain control characters"
 
-/** Single-reservation tags are trimmed and must not be blank (cli.md §8.2) nor hold control characters. */
+/** Single-reservation tags are trimmed and must not be blank (docs/cli.md) nor hold control characters. */
 export const tagFromInput = (raw: string): Either.Either<Tag, string> => {
   const trimmed = raw.trim()
   if (trimmed.length === 0) return Either.left(TAG_MESSAGE)

@@ -16,7 +16,7 @@ export const isPort = Schema.is(Port)
 
 /**
  * Parses a port typed by the user as a string (`reserve --port/--min/--max`, `exclude`).
- * The messages are part of the CLI contract (cli.md §9.1).
+ * The messages are part of the CLI contract (docs/cli.md).
  */
 export const parse = (text: string): Either.Either<Port, string> => {
   if (!/^\+?[0-9]+$/.test(text)) {

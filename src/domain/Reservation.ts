@@ -6,7 +6,7 @@ import { Project, Task } from "./Identifier.js"
 import { Port } from "./Port.js"
 import { ReservationKey } from "./ReservationKey.js"
 
-/** Whole Unix seconds, UTC, within the range trop can store and display (semantics.md §13.8). */
+/** Whole Unix seconds, UTC, within the range trop can store and display (docs/database.md). */
 export const UnixSeconds = Schema.Int.pipe(Schema.between(0, 8210298412799), Schema.brand("trop/UnixSeconds"))
 export type UnixSeconds = typeof UnixSeconds.Type
 
@@ -41,7 +41,7 @@ export const Reservation = Schema.Struct({
 })
 export type Reservation = typeof Reservation.Type
 
-/** `YYYY-MM-DD HH:MM:SS` in UTC, the timestamp format of every output (cli.md §8.3). */
+/** `YYYY-MM-DD HH:MM:SS` in UTC, the timestamp format of every output (docs/cli.md). */
 export const formatTimestamp = (seconds: UnixSeconds): string => {
   const d = new Date(seconds * 1000)
   const two = (n: number) => String(n).padStart(2, "0")

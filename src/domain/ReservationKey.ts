@@ -10,7 +10,7 @@ export type ReservationKey = typeof ReservationKey.Type
 /** A key; untagged unless a tag is given. */
 export const make = (path: AbsolutePath, tag: Option.Option<Tag> = Option.none()): ReservationKey => ({ path, tag })
 
-/** `path` when untagged, `path:tag` when tagged (cli.md §8.2). */
+/** `path` when untagged, `path:tag` when tagged (docs/cli.md). */
 export const format = (key: ReservationKey): string =>
   Option.match(key.tag, { onNone: () => key.path, onSome: (tag) => `${key.path}:${tag}` })
 

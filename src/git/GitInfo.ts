@@ -19,7 +19,7 @@ export interface GitMetadata {
 export const NONE: GitMetadata = { project: Option.none(), task: Option.none() }
 
 /**
- * Project/task inference for new single reservations (semantics.md §5.3): best effort —
+ * Project/task inference for new single reservations (docs/concepts.md): best effort —
  * no repository, unreadable or odd metadata infer nothing — except that a metadata file
  * that is a FIFO, a device or larger than 64 KiB is refused as a configuration error, so a
  * repository cannot hang trop or exhaust its memory. The live layer reads `.git` metadata

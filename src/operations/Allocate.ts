@@ -6,10 +6,12 @@ import { isExcluded } from "../domain/Exclusions.js"
 import type { Port } from "../domain/Port.js"
 import type { PortRange } from "../domain/PortRange.js"
 import { ports } from "../domain/PortRange.js"
+import type { Reservation } from "../domain/Reservation.js"
+import type { ReservationKey } from "../domain/ReservationKey.js"
 import type { OccupancyPolicy } from "../probe/Policy.js"
 import { describeFailure, Occupancy } from "../probe/Occupancy.js"
 
-/** Why a port cannot be handed out; the first failing check wins (semantics.md §7.2). */
+/** Why a port cannot be handed out; the first failing check wins (docs/concepts.md). */
 export type Blocker =
   | { readonly _tag: "reserved" }
   | { readonly _tag: "excluded" }
@@ -60,13 +62,13 @@ export const blockerOf = (
 /** Every port of the range was unavailable; why, for the exhaustion message. */
 export interface Exhaustion {
   readonly kinds: ReadonlySet<Blocker["_tag"]>
-  /** The lowest possibly-occupied port and its probe failure (D3). */
+  /** The lowest possibly-occupied port and its probe failure (docs/concepts.md). */
   readonly firstPossiblyOccupied: Option.Option<{ readonly port: Port; readonly description: string }>
 }
 
 const KIND_ORDER: ReadonlyArray<Blocker["_tag"]> = ["reserved", "excluded", "occupied", "possibly occupied"]
 
-/** `reserved, occupied, possibly occupied (port P: ...)` or `unavailable` (semantics.md §7.6). */
+/** `reserved, occupied, possibly occupied (port P: ...)` or `unavailable` (docs/concepts.md). */
 export const formatBlockers = (exhaustion: Exhaustion): string => {
   const parts = KIND_ORDER.filter((kind) => exhaustion.kinds.has(kind)).map((kind) =>
     kind === "possibly occupied"
@@ -80,7 +82,7 @@ export const formatBlockers = (exhaustion: Exhaustion): string => {
 }
 
 /**
- * The forward scan (semantics.md §7.4): the lowest available port of the range. When none
+ * The forward scan (docs/concepts.md): the lowest available port of the range. When none
  * is, every port has been classified, which is exactly what the exhaustion reports.
  */
 export const scan = (
@@ -102,22 +104,57 @@ export const scan = (
   })
 
 /**
- * A preferred port if it is available (anywhere in 1..65535, D2), else the forward scan.
- * The bypass flags apply to the preferred port only; another key's port is never taken.
+ * Why a preferred port was not granted (docs/concepts.md): another key holds it (`holder`), it is
+ * excluded, in use or possibly in use, or the key keeps the port it already has (`kept`).
  */
-export const allocate = (request: {
+export type Refusal =
+  | { readonly _tag: "reserved"; readonly holder: ReservationKey }
+  | { readonly _tag: "excluded" }
+  | { readonly _tag: "occupied" }
+  | { readonly _tag: "possibly occupied"; readonly description: string }
+  | { readonly _tag: "kept" }
+
+/** A preferred port that was not granted, and why. */
+export interface PreferredRefused {
+  readonly port: Port
+  readonly refusal: Refusal
+}
+
+/** The refusal of `blocker`; a reserved port's holder is looked up among `others` (the rows that block). */
+export const refusal = (port: Port, blocker: Blocker, others: ReadonlyArray<Reservation>): Option.Option<Refusal> => {
+  if (blocker._tag !== "reserved") return Option.some(blocker)
+  return Option.map(Option.fromNullable(others.find((r) => r.port === port)), (r) => ({ _tag: "reserved", holder: r.key }))
+}
+
+/** What `allocate` was asked for. */
+export interface AllocationRequest {
   readonly preferred: Option.Option<Port>
   readonly bypass: Bypass
   readonly range: PortRange
   readonly availability: Availability
-}): Effect.Effect<Either.Either<Port, Exhaustion>, never, Occupancy> =>
+}
+
+/** An allocation's outcome, and why the preferred port (if any) was passed over. */
+export interface Explained {
+  readonly result: Either.Either<Port, Exhaustion>
+  readonly preferredBlocker: Option.Option<Blocker>
+}
+
+/** `allocate`, also telling why the preferred port (if any) was passed over. */
+export const allocateExplained = (request: AllocationRequest): Effect.Effect<Explained, never, Occupancy> =>
   Option.match(request.preferred, {
-    onNone: () => scan(request.range, request.availability),
+    onNone: () =>
+      Effect.map(scan(request.range, request.availability), (result): Explained => ({ result, preferredBlocker: Option.none() })),
     onSome: (port) =>
-      blockerOf(port, request.availability, request.bypass).pipe(
-        Effect.flatMap(Option.match({
-          onNone: () => Effect.succeed(Either.right(port)),
-          onSome: () => scan(request.range, request.availability)
-        }))
-      )
+      Effect.flatMap(blockerOf(port, request.availability, request.bypass), (preferredBlocker): Effect.Effect<Explained, never, Occupancy> =>
+        Option.isNone(preferredBlocker)
+          ? Effect.succeed({ result: Either.right(port), preferredBlocker })
+          : Effect.map(scan(request.range, request.availability), (result) => ({ result, preferredBlocker })))
   })
+
+/**
+ * A preferred port if it is available (anywhere in 1..65535, docs/concepts.md), else the forward scan.
+ * The bypass flags apply to the preferred port only; another key's port is never taken.
+ */
+export const allocate = (request: AllocationRequest): Effect.Effect<Either.Either<Port, Exhaustion>, never, Occupancy> =>
+  Effect.map(allocateExplained(request), ({ result }) => result)

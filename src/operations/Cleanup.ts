@@ -22,7 +22,7 @@ export interface Uninspectable {
   readonly reason: string
 }
 
-/** The rows a cleanup would delete, prune candidates first (semantics.md §9.3). */
+/** The rows a cleanup would delete, prune candidates first (docs/concepts.md). */
 export interface CleanupPlan {
   readonly pruned: ReadonlyArray<Reservation>
   readonly expired: ReadonlyArray<Reservation>
@@ -74,7 +74,7 @@ export interface CleanupResult {
 
 /**
  * Deletes the planned rows with guarded deletes: a row changed meanwhile is kept, a row
- * already gone counts as removed (semantics.md §9.3).
+ * already gone counts as removed (docs/concepts.md).
  */
 export const execute = (cleanup: CleanupPlan): Effect.Effect<CleanupResult, StoreError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
@@ -83,7 +83,7 @@ export const execute = (cleanup: CleanupPlan): Effect.Effect<CleanupResult, Stor
   })
 
 /**
- * `prune`/`expire`/`autoclean` (semantics.md §9.3): plan against every row, then — unless
+ * `prune`/`expire`/`autoclean` (docs/concepts.md): plan against every row, then — unless
  * a dry run — delete. Run it in ONE immediate transaction; a dry run reports candidates.
  */
 export const run = (

@@ -16,12 +16,12 @@ import { checkRelated } from "../paths/Guard.js"
 import type { Occupancy } from "../probe/Occupancy.js"
 import type { StoreError } from "../store/Reservations.js"
 import * as Reservations from "../store/Reservations.js"
-import type { Availability } from "./Allocate.js"
-import { blockerOf } from "./Allocate.js"
+import type { Availability, Blocker, PreferredRefused } from "./Allocate.js"
+import { blockerOf, refusal } from "./Allocate.js"
 import { reached } from "./Checkpoint.js"
 import * as Metadata from "./Metadata.js"
 
-/** One service of a group, as requested (semantics.md §8.2). */
+/** One service of a group, as requested (docs/concepts.md). */
 export interface ServiceRequest {
   readonly tag: Tag
   /** Position in the fallback offset pattern (0 when not configured). */
@@ -53,6 +53,8 @@ export type GroupPlan =
     readonly path: AbsolutePath
     readonly released: ReadonlyArray<Reservation>
     readonly rows: ReadonlyArray<Reservation>
+    /** Services whose `preferred` port was not granted, and why (their rows are as allocated). */
+    readonly preferredRefused: ReadonlyArray<PreferredRefused & { readonly tag: Tag }>
   }
 
 /** What planning a group reservation can fail with. */
@@ -65,10 +67,10 @@ export type GroupError =
   | InvalidGroup
   | InvalidValue
 
-/** Compares tags in UTF-8 byte order, as the spec orders services and SQLite orders rows. */
+/** Compares tags in UTF-8 byte order, as groups order services (docs/concepts.md) and SQLite orders rows. */
 export const byTag = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b))
 
-/** The plan's lines for a dry run (D4), in tag order; releases of a forced replacement first. */
+/** The plan's lines for a dry run (docs/cli.md), in tag order; releases of a forced replacement first. */
 export const describe = (plan: GroupPlan): ReadonlyArray<string> =>
   plan._tag === "Refresh"
     ? plan.rows.map((r) => `Refresh reservation ${Key.format(r.key)} on port ${r.port}`)
@@ -81,11 +83,27 @@ export const describe = (plan: GroupPlan): ReadonlyArray<string> =>
 export const mapping = (plan: GroupPlan): ReadonlyArray<{ readonly tag: Tag; readonly port: Port }> =>
   plan.rows.flatMap((r) => Option.match(r.key.tag, { onNone: () => [], onSome: (tag) => [{ tag, port: r.port }] }))
 
-const incompatible = (path: string, reason: string) =>
-  new ReservationConflict({ details: `existing group at ${path} is incompatible: ${reason}` })
+/** The refusal of an incompatible stored group, with the tags it lacks and has in excess (in tag order). */
+const incompatible = (
+  path: string,
+  reason: string,
+  stored: ReadonlyArray<Reservation>,
+  services: ReadonlyArray<ServiceRequest>
+) => {
+  const storedTags = stored.map((r) => Option.getOrElse(r.key.tag, () => ""))
+  const requested = new Set<string>(services.map((s) => s.tag))
+  return new ReservationConflict({
+    details: `existing group at ${path} is incompatible: ${reason}`,
+    group: {
+      path,
+      missing: [...requested].filter((t) => !storedTags.includes(t)).sort(byTag),
+      extra: [...new Set(storedTags)].filter((t) => !requested.has(t)).sort(byTag)
+    }
+  })
+}
 
 /**
- * Whether stored rows still fit the request (semantics.md §8.4): same tag set, and every
+ * Whether stored rows still fit the request (docs/concepts.md): same tag set, and every
  * service either on its preferred port or on one common base plus its offset, inside the
  * scan range. Exclusions and occupancy are not re-checked.
  */
@@ -95,12 +113,13 @@ const compatibility = (
   scan: { readonly min: number; readonly max: number }
 ): Either.Either<void, string> => {
   const storedTags = new Set(stored.map((r) => Option.getOrElse(r.key.tag, () => "")))
-  if (services.some((s) => !storedTags.has(s.tag))) return Either.left("stored group is missing a requested service")
-  if (storedTags.size !== services.length) return Either.left("requested service set does not match stored service set")
+  // Missing and extra tags alike: trop 0.2.0's words (the hint may name them).
+  const mismatch = "requested service set does not match stored service set"
+  if (services.some((s) => !storedTags.has(s.tag)) || storedTags.size !== services.length) return Either.left(mismatch)
   let base: number | undefined
   for (const service of services) {
     const row = stored.find((r) => Option.contains(r.key.tag, service.tag))
-    if (row === undefined) return Either.left("stored group is missing a requested service")
+    if (row === undefined) return Either.left(mismatch)
     if (Option.contains(service.preferred, row.port)) continue
     const candidate = row.port - service.offset
     if (candidate < 0) return Either.left(`stored port ${row.port} cannot satisfy requested offset ${service.offset}`)
@@ -109,7 +128,8 @@ const compatibility = (
       return Either.left("a stored service mapping is outside the current scan range")
     }
     if (base !== undefined && base !== candidate) {
-      return Either.left(`stored offset mappings imply different bases (${base} and ${candidate})`)
+      // The new candidate first, then the base already implied (as trop 0.2.0 words it).
+      return Either.left(`stored offset mappings imply different bases (${candidate} and ${base})`)
     }
     base = candidate
   }
@@ -117,23 +137,30 @@ const compatibility = (
 }
 
 /**
- * Fresh allocation (semantics.md §8.5): available preferred ports are pinned (anywhere in
+ * Fresh allocation (docs/concepts.md): available preferred ports are pinned (anywhere in
  * 1..65535); the other services take the lowest base of the scan range at which every
  * offset lands on a port that is not pinned, reserved, excluded or in use.
  */
 const allocate = (
   services: ReadonlyArray<ServiceRequest>,
   availability: Availability,
-  scan: { readonly min: number; readonly max: number }
+  scan: { readonly min: number; readonly max: number },
+  /** Receives each preferred port passed over, and why. */
+  passedOver: (service: ServiceRequest & { readonly preferred: Option.Some<Port> }, blocker: Blocker) => void = () => {}
 ): Effect.Effect<ReadonlyMap<string, Port>, GroupAllocationFailed, Occupancy> =>
   Effect.gen(function*() {
     const ports = new Map<string, Port>()
     const pattern: Array<ServiceRequest> = []
     for (const service of services) {
-      const pinned = Option.isSome(service.preferred) &&
-        Option.isNone(yield* blockerOf(service.preferred.value, availability))
+      const blocker = Option.isSome(service.preferred)
+        ? yield* blockerOf(service.preferred.value, availability)
+        : Option.none()
+      const pinned = Option.isSome(service.preferred) && Option.isNone(blocker)
       if (pinned && Option.isSome(service.preferred)) ports.set(service.tag, service.preferred.value)
       else pattern.push(service)
+      if (Option.isSome(service.preferred) && Option.isSome(blocker)) {
+        passedOver({ ...service, preferred: service.preferred }, blocker.value)
+      }
     }
     if (pattern.length === 0) return ports
     const pinned = new Set<number>(ports.values())
@@ -169,7 +196,29 @@ const agreed = <A>(stored: ReadonlyArray<Reservation>, field: "project" | "task"
 }
 
 /**
- * Decides what a group reservation does (semantics.md §8.3-8.5): path guard, then
+ * The first checks of `plan`, which read nothing: at least one service, unique tags, then the
+ * path guard (before `base`, as in trop 0.2.0). The CLI runs them before checking its
+ * `--task`, which trop 0.2.0 checks between the guard and `base`.
+ */
+export const admit = (
+  request: Pick<GroupRequest, "path" | "cwd" | "services" | "force">,
+  settings: Settings
+): Effect.Effect<void, InvalidGroup | PathRelationshipViolation> =>
+  Effect.gen(function*() {
+    if (request.services.length === 0) {
+      return yield* new InvalidGroup({
+        field: "reservations.services",
+        reason: "Reservation group must contain at least one service"
+      })
+    }
+    if (new Set(request.services.map((s) => s.tag)).size !== request.services.length) {
+      return yield* new InvalidGroup({ field: "reservations.services.tag", reason: "Service tags must be unique" })
+    }
+    if (!request.force && !settings.allowUnrelatedPath) yield* checkRelated(request.path, request.cwd)
+  })
+
+/**
+ * Decides what a group reservation does (docs/concepts.md): path guard, then
  * refresh a compatible stored group, refuse or (with --force) replace an incompatible one,
  * or allocate fresh. Reads only; run it and `execute` in ONE immediate transaction.
  */
@@ -180,15 +229,7 @@ export const plan = (
   Effect.gen(function*() {
     const at = yield* currentTime
     const { path } = request
-    if (request.services.length === 0) {
-      return yield* new InvalidGroup({
-        field: "reservations.services",
-        reason: "Reservation group must contain at least one service"
-      })
-    }
-    if (new Set(request.services.map((s) => s.tag)).size !== request.services.length) {
-      return yield* new InvalidGroup({ field: "reservations.services.tag", reason: "Service tags must be unique" })
-    }
+    yield* admit(request, settings)
     const base = Option.getOrElse(request.base, () => settings.range.min)
     if (base < settings.range.min || base > settings.range.max) {
       return yield* new InvalidGroup({
@@ -197,7 +238,6 @@ export const plan = (
       })
     }
     const scan = { min: base, max: settings.range.max }
-    if (!request.force && !settings.allowUnrelatedPath) yield* checkRelated(path, request.cwd)
     const rows = yield* Reservations.all
     // Tagged rows at exactly this path are the stored group, whoever made them.
     const stored = rows.filter((r) => r.key.path === path && Option.isSome(r.key.tag))
@@ -235,22 +275,28 @@ export const plan = (
             }))
         }
       }
-      if (!request.force) return yield* incompatible(path, compatible.left)
+      if (!request.force) return yield* incompatible(path, compatible.left, stored, request.services)
     }
     // A forced replacement keeps the stored metadata the request does not set, if unambiguous.
     const project = Option.isSome(request.project) ? request.project : yield* agreed(stored, "project", (r) => r.project)
     const task = Option.isSome(request.task) ? request.task : yield* agreed(stored, "task", (r) => r.task)
     const replaced = new Set(stored)
+    const others = rows.filter((r) => !replaced.has(r))
     const availability: Availability = {
-      reserved: new Set(rows.filter((r) => !replaced.has(r)).map((r) => r.port)),
+      reserved: new Set(others.map((r) => r.port)),
       exclusions: settings.exclusions,
       policy: settings.occupancy
     }
-    const ports = yield* allocate(request.services, availability, scan)
+    const preferredRefused: Array<PreferredRefused & { readonly tag: Tag }> = []
+    const ports = yield* allocate(request.services, availability, scan, (service, blocker) => {
+      const port = service.preferred.value
+      for (const why of Option.toArray(refusal(port, blocker, others))) preferredRefused.push({ tag: service.tag, port, refusal: why })
+    })
     return {
       _tag: "Allocate",
       path,
       released: stored,
+      preferredRefused,
       rows: request.services.flatMap((service) => {
         const port = ports.get(service.tag)
         return port === undefined ? [] : [{

@@ -8,7 +8,7 @@ import { canonicalize } from "../paths/Canonical.js"
 import type { StoreError } from "../store/Reservations.js"
 import * as Reservations from "../store/Reservations.js"
 
-/** `list` filters; all given ones must match (cli.md §9.3). */
+/** `list` filters; all given ones must match (docs/cli.md). */
 export interface ListFilter {
   readonly project: Option.Option<string>
   /** Compared with the stored tag as typed, not trimmed. */

@@ -2,7 +2,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { StickyFieldChange } from "../domain/Errors.js"
 
-/** What a command asks for one sticky field (semantics.md §5.1). */
+/** What a command asks for one sticky field (docs/concepts.md). */
 export type MetadataIntent<A> =
   | { readonly _tag: "Preserve" }
   | { readonly _tag: "Set"; readonly value: A }

@@ -31,7 +31,7 @@ export interface MigratePlan {
 }
 
 /**
- * Plans a migration (semantics.md §11, D7) inside the transaction that executes it:
+ * Plans a migration (docs/concepts.md) inside the transaction that executes it:
  * sources, destinations, refusal of overlapping moves and of conflicts without --force.
  */
 export const plan = (

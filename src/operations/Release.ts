@@ -5,13 +5,14 @@ import type { AbsolutePath } from "../domain/AbsolutePath.js"
 import { isUnder } from "../domain/AbsolutePath.js"
 import type { PathRelationshipViolation } from "../domain/Errors.js"
 import type { Tag } from "../domain/Identifier.js"
+import type { Port } from "../domain/Port.js"
 import type { Reservation } from "../domain/Reservation.js"
 import * as Key from "../domain/ReservationKey.js"
 import { checkRelated } from "../paths/Guard.js"
 import type { StoreError } from "../store/Reservations.js"
 import * as Reservations from "../store/Reservations.js"
 
-/** Which tags at a path a release selects (semantics.md §10). */
+/** Which tags at a path a release selects (docs/concepts.md). */
 export type TagSelection =
   | { readonly _tag: "AllTags" }
   | { readonly _tag: "Tag"; readonly tag: Tag }
@@ -26,6 +27,11 @@ export interface ReleaseRequest {
   readonly recursive: boolean
   /** Skip the path guard (`--force` or `allow_unrelated_path`). */
   readonly unguarded: boolean
+  /**
+   * `release --port`: the reservation holding this port, whatever its path and tag; `path`,
+   * `tags` and `recursive` are then ignored and the path guard checks the row's path.
+   */
+  readonly port?: Port | undefined
 }
 
 /** The rows a release deletes; `execute` deletes exactly these. */
@@ -48,10 +54,11 @@ const selects = (request: ReleaseRequest) => (r: Reservation): boolean => {
   }
 }
 
-/** The "already released" warning when nothing matched (cli.md §9.2). */
+/** The "already released" warning when nothing matched (docs/cli.md). */
 export const warnings = (plan: ReleasePlan): ReadonlyArray<string> => {
   if (plan.rows.length > 0) return []
-  const { path, recursive, tags } = plan.request
+  const { path, port, recursive, tags } = plan.request
+  if (port !== undefined) return [`No reservation found for port ${port} (already released)`]
   if (recursive) return [`No reservations found under ${path} (already released)`]
   switch (tags._tag) {
     case "AllTags":
@@ -68,6 +75,11 @@ export const plan = (
   request: ReleaseRequest
 ): Effect.Effect<ReleasePlan, StoreError | PathRelationshipViolation, SqlClient.SqlClient> =>
   Effect.gen(function*() {
+    if (request.port !== undefined) {
+      const held = yield* Reservations.byPort(request.port)
+      if (Option.isSome(held) && !request.unguarded) yield* checkRelated(held.value.key.path, request.cwd)
+      return { request, rows: Option.toArray(held) }
+    }
     if (!request.unguarded) yield* checkRelated(request.path, request.cwd)
     const rows = yield* Reservations.all
     return { request, rows: rows.filter(selects(request)) }

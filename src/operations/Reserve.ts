@@ -19,8 +19,8 @@ import { GitInfo, NONE as NO_GIT_METADATA } from "../git/GitInfo.js"
 import type { Occupancy } from "../probe/Occupancy.js"
 import type { StoreError } from "../store/Reservations.js"
 import * as Reservations from "../store/Reservations.js"
-import type { Availability, Exhaustion } from "./Allocate.js"
-import { allocate, formatBlockers } from "./Allocate.js"
+import type { Availability, Exhaustion, PreferredRefused } from "./Allocate.js"
+import { allocateExplained, formatBlockers, refusal } from "./Allocate.js"
 import { reached } from "./Checkpoint.js"
 import type { CleanupPlan } from "./Cleanup.js"
 import * as Cleanup from "./Cleanup.js"
@@ -52,6 +52,11 @@ export interface ReservePlan {
   readonly previous: Option.Option<Reservation>
   /** Set when the range was exhausted and an automatic cleanup freed a port. */
   readonly cleanup: Option.Option<CleanupPlan>
+  /**
+   * The requested preferred port when the row does not get it, and why (another key holds
+   * it, excluded, in use; or a refresh keeps the stored port). The result is the same.
+   */
+  readonly preferredRefused: Option.Option<PreferredRefused>
 }
 
 /** What planning a reservation can fail with; InvalidConfiguration: Git metadata trop refuses to read (GitInfo). */
@@ -63,7 +68,7 @@ export type ReserveError =
   | InvalidValue
   | InvalidConfiguration
 
-/** `Reserve port 5001 for /p:web` or `Refresh reservation /p:web on port 5001` (D4). */
+/** `Reserve port 5001 for /p:web` or `Refresh reservation /p:web on port 5001` (docs/cli.md). */
 export const describe = (plan: ReservePlan): ReadonlyArray<string> => {
   const { key, port } = plan.reservation
   const keepsPort = Option.exists(plan.previous, (p) => p.port === port)
@@ -93,23 +98,45 @@ const cleanupPolicyText = (s: Settings): string =>
     : "automatic pruning and expiration enabled"
 
 /**
+ * What a cleanup that the failed retry rolled back did not do. Nothing was removed, so
+ * removals are told as what it would have done and freed; an empty one as before.
+ */
+const rolledBack = (cleanup: CleanupPlan): string => {
+  const counts = `pruned ${cleanup.pruned.length} and expired ${cleanup.expired.length} reservation(s)`
+  const freed = [...new Set([...cleanup.pruned, ...cleanup.expired].map((r) => r.port))].sort((a, b) => a - b)
+  if (freed.length === 0) return `automatic cleanup ${counts}`
+  const shown = freed.slice(0, 5).join(", ")
+  const more = freed.length > 5 ? ` and ${freed.length - 5} more` : ""
+  return `automatic cleanup would have ${counts}, freeing port${freed.length === 1 ? "" : "s"} ${shown}${more} but no usable port of the range, so nothing was removed`
+}
+
+/**
  * Allocates a port for `key`; on exhaustion runs the automatic cleanup (planned, not yet
- * executed) and retries once with the ports it would free (semantics.md §7.6).
+ * executed) and retries once with the ports it would free (docs/concepts.md).
  */
 const allocateWithCleanup = (
   request: ReserveRequest,
   settings: Settings,
   rows: ReadonlyArray<Reservation>,
   at: UnixSeconds
-): Effect.Effect<{ readonly port: Port; readonly cleanup: Option.Option<CleanupPlan> }, PortRangeExhausted, Occupancy> =>
+): Effect.Effect<
+  {
+    readonly port: Port
+    readonly cleanup: Option.Option<CleanupPlan>
+    readonly preferredRefused: Option.Option<PreferredRefused>
+  },
+  PortRangeExhausted,
+  Occupancy
+> =>
   Effect.gen(function*() {
     const attempt = (others: ReadonlyArray<Reservation>) => {
+      const blocking = others.filter((r) => !Key.equals(r.key, request.key))
       const availability: Availability = {
-        reserved: new Set(others.filter((r) => !Key.equals(r.key, request.key)).map((r) => r.port)),
+        reserved: new Set(blocking.map((r) => r.port)),
         exclusions: settings.exclusions,
         policy: settings.occupancy
       }
-      return allocate({
+      return allocateExplained({
         preferred: request.preferred,
         bypass: {
           ignoreExclusions: request.ignoreExclusions || request.force,
@@ -117,15 +144,24 @@ const allocateWithCleanup = (
         },
         range: settings.range,
         availability
-      })
+      }).pipe(Effect.map(({ preferredBlocker, result }) => ({
+        result,
+        preferredRefused: Option.flatMap(
+          Option.all({ port: request.preferred, blocker: preferredBlocker }),
+          ({ blocker, port }) => Option.map(refusal(port, blocker, blocking), (why) => ({ port, refusal: why }))
+        )
+      })))
     }
-    const exhausted = (details: string) =>
-      new PortRangeExhausted({ range: PortRange.format(settings.range), details })
-    const first = yield* attempt(rows)
-    if (Either.isRight(first)) return { port: first.right, cleanup: Option.none() }
+    const { max, min } = settings.range
+    const held = rows.filter((r) => r.port >= min && r.port <= max && !Key.equals(r.key, request.key)).length
+    const exhausted = (details: string, cleanup: "skipped" | "rolled back") =>
+      new PortRangeExhausted({ range: PortRange.format(settings.range), details, min, max, held, cleanup })
+    const { preferredRefused, result: first } = yield* attempt(rows)
+    if (Either.isRight(first)) return { port: first.right, cleanup: Option.none(), preferredRefused }
     if (settings.disableAutoprune && settings.disableAutoexpire) {
       return yield* exhausted(
-        `: cleanup was skipped (automatic pruning and expiration disabled); remaining blockers: ${formatBlockers(first.left)}`
+        `: cleanup was skipped (automatic pruning and expiration disabled); remaining blockers: ${formatBlockers(first.left)}`,
+        "skipped"
       )
     }
     const cleanup = yield* Cleanup.plan(rows, {
@@ -134,19 +170,20 @@ const allocateWithCleanup = (
     }, at)
     const removed = new Set([...cleanup.pruned, ...cleanup.expired])
     const retry = yield* attempt(rows.filter((r) => !removed.has(r)))
-    return yield* Either.match(retry, {
-      onRight: (port) => Effect.succeed({ port, cleanup: Option.some(cleanup) }),
+    return yield* Either.match(retry.result, {
+      onRight: (port) => Effect.succeed({ port, cleanup: Option.some(cleanup), preferredRefused: retry.preferredRefused }),
       onLeft: (exhaustion: Exhaustion) =>
         exhausted(
-          ` after cleanup: remaining blockers after the single retry: ${formatBlockers(exhaustion)}; automatic cleanup pruned ${cleanup.pruned.length} and expired ${cleanup.expired.length} reservation(s); ${
+          ` after cleanup: remaining blockers after the single retry: ${formatBlockers(exhaustion)}; ${rolledBack(cleanup)}; ${
             cleanupPolicyText(settings)
-          }`
+          }`,
+          "rolled back"
         )
     })
   })
 
 /**
- * Decides what `reserve` does (semantics.md §7): path guard, existing key (refresh, sticky
+ * Decides what `reserve` does (docs/concepts.md): path guard, existing key (refresh, sticky
  * checks, overwrite) or a new allocation. Reads the database; writes nothing. Run it and
  * `execute` inside ONE immediate transaction.
  */
@@ -158,7 +195,7 @@ export const plan = (
     const at = yield* currentTime
     if (!request.force && !settings.allowUnrelatedPath) yield* checkRelated(request.key.path, request.cwd)
     const existing = yield* Reservations.byKey(request.key)
-    // What "Preserve" keeps: the stored values, or for a new key what Git says (§5.3).
+    // What "Preserve" keeps: the stored values, or for a new key what Git says (docs/concepts.md).
     const preserved: GitMetadata = yield* Option.match(existing, {
       onSome: (r) => Effect.succeed({ project: r.project, task: r.task }),
       onNone: () =>
@@ -183,16 +220,22 @@ export const plan = (
         permitted(settings.allowTaskChange)
       )
       if (!request.overwrite && !request.force) {
+        const stored = existing.value.port
         return {
           reservation: { ...existing.value, project, task, lastUsedAt: at },
           action: "refresh",
           previous: existing,
-          cleanup: Option.none()
+          cleanup: Option.none(),
+          // A refresh keeps the stored port: a different preferred one is not granted (docs/concepts.md).
+          preferredRefused: Option.map(
+            Option.filter(request.preferred, (port) => port !== stored),
+            (port) => ({ port, refusal: { _tag: "kept" } as const })
+          )
         }
       }
     }
     const rows = yield* Reservations.all
-    const { cleanup, port } = yield* allocateWithCleanup(request, settings, rows, at)
+    const { cleanup, port, preferredRefused } = yield* allocateWithCleanup(request, settings, rows, at)
     return {
       reservation: {
         key: request.key,
@@ -204,7 +247,8 @@ export const plan = (
       },
       action: "allocate",
       previous: existing,
-      cleanup
+      cleanup,
+      preferredRefused
     }
   })
 

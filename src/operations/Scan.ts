@@ -10,7 +10,7 @@ import * as Owners from "../probe/Owners.js"
 import type { OccupancyPolicy, Probe } from "../probe/Policy.js"
 import { describe, probes } from "../probe/Policy.js"
 
-/** One scan result: a probe that found its port in use, or that failed (D3). */
+/** One scan result: a probe that found its port in use, or that failed (docs/concepts.md). */
 export interface ScanRow {
   readonly port: Port
   readonly kind: "occupied" | "possibly occupied"
@@ -20,7 +20,7 @@ export interface ScanRow {
 }
 
 export interface ScanResult {
-  /** Ordered by port, then probe order (semantics.md §6.2). */
+  /** Ordered by port, then probe order (docs/concepts.md). */
   readonly rows: ReadonlyArray<ScanRow>
   /** Ports some probe found in use that no reservation holds, ascending. */
   readonly unreservedOccupied: ReadonlyArray<Port>

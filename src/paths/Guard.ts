@@ -5,7 +5,7 @@ import { PathRelationshipViolation } from "../domain/Errors.js"
 import { canonicalizeExistingPrefix } from "./Canonical.js"
 
 /**
- * The path relationship guard (semantics.md §3.3): `target` must be the working directory,
+ * The path relationship guard (docs/concepts.md): `target` must be the working directory,
  * an ancestor or a descendant of it — lexically, or else physically (symlinks resolved).
  * Commands skip it with `--force` or `allow_unrelated_path`.
  */

@@ -9,7 +9,7 @@ export type UninspectableKind =
   | "unsupported filesystem operation"
   | "unknown filesystem error"
 
-/** What prune learns from one `stat` of a stored path (semantics.md §9.1). */
+/** What prune learns from one `stat` of a stored path (docs/concepts.md). */
 export type DirectoryStatus =
   | { readonly _tag: "Directory" }
   | { readonly _tag: "Prunable" }

@@ -9,7 +9,8 @@ export interface PathContext {
   readonly home: string | undefined
 }
 
-const expandTilde = (raw: string, home: string | undefined): Either.Either<string, string> => {
+/** `~` and `~/rest` → the home directory (+ rest); other leading `~` forms are refused. */
+export const expandTilde = (raw: string, home: string | undefined): Either.Either<string, string> => {
   if (!raw.startsWith("~")) return Either.right(raw)
   const rest = raw.slice(1)
   if (rest !== "" && !rest.startsWith("/") && !(nodePath.sep === "\\" && rest.startsWith("\\"))) {
@@ -21,7 +22,7 @@ const expandTilde = (raw: string, home: string | undefined): Either.Either<strin
 
 /**
  * Resolves `.` and `..` component by component. Unlike `path.resolve`, `..` at the
- * root is an error rather than silently clamped (semantics.md §3.1).
+ * root is an error rather than silently clamped (docs/concepts.md).
  */
 const resolveLexically = (absolute: string): Either.Either<AbsolutePath, string> => {
   const { root } = nodePath.parse(absolute)

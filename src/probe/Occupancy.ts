@@ -6,7 +6,7 @@ import * as net from "node:net"
 import type { Family, OccupancyPolicy, Probe } from "./Policy.js"
 import { describe, familyLabel, probes, sockaddr } from "./Policy.js"
 
-/** A probe that could not decide (D3): the port counts as possibly occupied. */
+/** A probe that could not decide (docs/concepts.md): the port counts as possibly occupied. */
 export interface ProbeFailure {
   readonly probe: Probe
   readonly reason: string
@@ -26,7 +26,7 @@ export type OccupancyStatus = "free" | "occupied" | "possibly occupied"
 export const status = (o: PortOccupancy): OccupancyStatus =>
   o.inUse.length > 0 ? "occupied" : o.failures.length > 0 ? "possibly occupied" : "free"
 
-/** `TCP IPv4 localhost bind at 127.0.0.1:80 failed: <reason>`, used in messages (semantics.md §6.3). */
+/** `TCP IPv4 localhost bind at 127.0.0.1:80 failed: <reason>`, used in messages (docs/concepts.md). */
 export const describeFailure = (port: number, failure: ProbeFailure): string =>
   `${describe(failure.probe)} bind at ${sockaddr(failure.probe, port)} failed: ${failure.reason}`
 
@@ -38,7 +38,7 @@ export class Occupancy extends Context.Tag("trop/Occupancy")<Occupancy, {
   readonly check: (port: number, policy: OccupancyPolicy) => Effect.Effect<PortOccupancy>
   /** Many ports at once (`scan`), in the order given. */
   readonly checkAll: (ports: ReadonlyArray<number>, policy: OccupancyPolicy) => Effect.Effect<ReadonlyArray<PortOccupancy>>
-  /** Warnings collected so far (D3 family-unavailable notices), for the CLI to print. */
+  /** Warnings collected so far (the family-unavailable notices of docs/concepts.md), for the CLI to print. */
   readonly warnings: Effect.Effect<ReadonlyArray<string>>
 }>() {
   /** Probes with real TCP/UDP sockets on the policy's addresses. */
@@ -158,7 +158,7 @@ const classify = (error: NodeJS.ErrnoException): BindOutcome => {
 
 /**
  * Binds a fresh socket without address reuse (IPv6 sockets v6-only) and closes it at
- * once (semantics.md §6.3-6.4). Never fails: every error is an outcome.
+ * once (docs/concepts.md). Never fails: every error is an outcome.
  */
 const bind = (probe: Probe, port: number): Promise<BindOutcome> =>
   new Promise((resolve) => {

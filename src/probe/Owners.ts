@@ -5,7 +5,7 @@ import * as os from "node:os"
 import type { Probe } from "./Policy.js"
 
 /**
- * Who holds a port (semantics.md §6.5): process id, name and user, read from /proc on
+ * Who holds a port (docs/concepts.md): process id, name and user, read from /proc on
  * Linux — /proc/net/{tcp,tcp6,udp,udp6} give the socket inode and owning uid,
  * /proc/<pid>/fd links lead from the inode to the process. Best effort: it never changes
  * what the bind probe found, and elsewhere everything is unavailable.

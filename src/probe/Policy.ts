@@ -1,4 +1,4 @@
-/** Which bind probes the effective configuration asks for (semantics.md §6.1). */
+/** Which bind probes the effective configuration asks for (docs/concepts.md). */
 export interface OccupancyPolicy {
   readonly skipTcp: boolean
   readonly skipUdp: boolean
@@ -46,7 +46,7 @@ const ADDRESSES: Record<Family, Record<Scope, string>> = {
   ipv6: { localhost: "::1", wildcard: "::" }
 }
 
-/** The probes of one port in their fixed order (semantics.md §6.2). */
+/** The probes of one port in their fixed order (docs/concepts.md). */
 export const probes = (policy: OccupancyPolicy): ReadonlyArray<Probe> => {
   const result: Array<Probe> = []
   const families: ReadonlyArray<Family> = [

@@ -53,7 +53,7 @@ const sleepMillis = (ms: number) => Effect.promise(() => new Promise<void>((reso
 /**
  * Switches to WAL. The switch needs a moment of exclusive access, so while other
  * processes hold the file it is retried every 10 ms within the busy-timeout budget
- * (semantics.md §13.2).
+ * (docs/database.md).
  */
 const enableWal = (sql: SqlClient.SqlClient, timeoutMs: number) =>
   Effect.gen(function*() {
@@ -173,7 +173,7 @@ class Rollback extends Data.TaggedError("trop/Rollback") {}
 
 /**
  * Runs `effect` inside one immediate transaction and rolls it back, returning what it
- * computed: a dry run plans under the same lock and errors as the real run (D4).
+ * computed: a dry run plans under the same lock and errors as the real run (docs/cli.md).
  */
 export const rolledBack = <A, E, R>(
   effect: Effect.Effect<A, E, R>
@@ -192,7 +192,7 @@ export const rolledBack = <A, E, R>(
   })
 
 /**
- * Opens an existing database only to validate it (`assert-data-dir --validate`, §13.9):
+ * Opens an existing database only to validate it (`assert-data-dir --validate`, docs/database.md):
  * busy timeout only — no WAL switch, no initialization, no migration, no writes. When no
  * `-wal` file exists the handle is read-write but never writes, because a read-only
  * handle would leave empty `-wal`/`-shm` files behind; SQLite removes the ones a

@@ -6,7 +6,7 @@ import * as SchemaV2 from "./SchemaV2.js"
 import { validate } from "./Validation.js"
 
 /**
- * Schema v1 (trop 0.1.0) → v2, on the first writable open (semantics.md §13.7). One
+ * Schema v1 (trop 0.1.0) → v2, on the first writable open (docs/database.md). One
  * immediate transaction: the file ends either complete v1 or complete v2. Nothing is
  * chosen, repaired or discarded: any legacy violation blocks the migration.
  */

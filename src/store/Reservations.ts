@@ -14,7 +14,7 @@ import { UnixSeconds } from "../domain/Reservation.js"
 import type { ReservationKey } from "../domain/ReservationKey.js"
 import { RECOVERY } from "./Corruption.js"
 
-/** A raw `reservations` row with the storage class of every column (semantics.md §13.8). */
+/** A raw `reservations` row with the storage class of every column (docs/database.md). */
 interface StoredRow {
   readonly row_id: number
   readonly path: unknown
@@ -206,7 +206,7 @@ export const lowestInRange = (
 
 /**
  * Writes a new row with a plain INSERT (never an upsert): a port held by another key
- * makes it fail instead of silently evicting that key (semantics.md §7.7).
+ * makes it fail instead of silently evicting that key (docs/concepts.md).
  */
 export const insert = (r: Reservation): Effect.Effect<void, SqlError, SqlClient.SqlClient> =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>

@@ -1,5 +1,5 @@
 /**
- * Schema v2, byte-compatible with trop 0.2.0 (semantics.md §13.3): 0.2.0 compares the
+ * Schema v2, byte-compatible with trop 0.2.0 (docs/database.md): 0.2.0 compares the
  * stored table SQL token by token, so these texts must not be reformatted.
  */
 export const VERSION = 2

@@ -10,7 +10,7 @@ const versionCorruption = (reason: string) =>
 export const isUtf8Text = (text: string, raw: unknown): boolean =>
   !Buffer.isBuffer(raw) || raw.equals(Buffer.from(text, "utf8"))
 
-/** The stored schema version; 0 when there is no metadata table or no version row (§13.5). */
+/** The stored schema version; 0 when there is no metadata table or no version row (docs/database.md). */
 export const readSchemaVersion = (sql: SqlClient.SqlClient) =>
   Effect.gen(function*() {
     // Ask sqlite_master first: a statement prepared before its table exists stays

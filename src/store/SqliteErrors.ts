@@ -7,15 +7,15 @@ import { BEGIN_FAILED, COMMIT_FAILED } from "./Transaction.js"
 /** better-sqlite3's error code (`SQLITE_BUSY_SNAPSHOT`, ...) behind an SqlError, if any. */
 export const sqliteCode = (error: SqlError): string | undefined => causeCode(error.cause)
 
-/** Primary code BUSY or LOCKED, extended codes included (semantics.md §14). */
+/** Primary code BUSY or LOCKED, extended codes included (docs/database.md). */
 export const isBusy = (error: SqlError): boolean => {
   const code = sqliteCode(error)
   return code !== undefined && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))
 }
 
 /**
- * SQLite's own corruption codes, as validation reports them (semantics.md §13.9); outside
- * validation they stay database errors (§14: "a file that is not a database").
+ * SQLite's own corruption codes, as validation reports them (docs/database.md); outside
+ * validation they stay database errors (docs/database.md: "a file that is not a database").
  */
 export const physicalCorruption = (error: SqlError): DatabaseCorrupt | undefined => {
   const code = sqliteCode(error)

@@ -7,9 +7,9 @@ import { isUtf8Text, readSchemaVersion } from "./SchemaVersion.js"
 import * as SchemaV2 from "./SchemaV2.js"
 
 /**
- * The complete read-only validation of a schema-v2 database (semantics.md §13.9), used by
+ * The complete read-only validation of a schema-v2 database (docs/database.md), used by
  * `assert-data-dir --validate` and at the end of initialization and migration. Checks run
- * in the spec's order; the first failure is reported. Nothing is written.
+ * in the order docs/database.md lists them; the first failure is reported. Nothing is written.
  */
 
 const corrupt = (details: string) => new DatabaseCorrupt({ details: `${details}; ${RECOVERY}` })

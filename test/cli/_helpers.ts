@@ -3,7 +3,7 @@ import Sqlite from "better-sqlite3"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { expect } from "vitest"
-import { type Result, type RunOptions, sandbox } from "../support/cli.js"
+import { type Result, type RunOptions, sandbox, tropAsync } from "../support/cli.js"
 import { SCHEMA_V2 } from "../fixtures/SchemaV2Sql.js"
 
 export type { Result }
@@ -26,13 +26,16 @@ export const makeSandbox = (range?: readonly [number, number]) => {
   }
   const run = (args: ReadonlyArray<string>, options: RunOptions = {}): Result =>
     sb.run(args, { ...options, env: { ...baseEnv, ...options.env } })
+  /** `run` without blocking this process's event loop (for tests that run many processes). */
+  const runAsync = (args: ReadonlyArray<string>, options: RunOptions = {}): Promise<Result> =>
+    tropAsync(["--data-dir", sb.dataDir, ...args], { cwd: sb.work, ...options, env: { ...baseEnv, ...options.env } })
   /** Creates a directory (recursively) inside the sandbox root and returns its path. */
   const dir = (...segments: Array<string>): string => {
     const p = path.join(sb.root, ...segments)
     fs.mkdirSync(p, { recursive: true })
     return p
   }
-  return { ...sb, home, baseEnv, run, dir }
+  return { ...sb, home, baseEnv, run, runAsync, dir }
 }
 
 export type Sandbox = ReturnType<typeof makeSandbox>
@@ -48,7 +51,7 @@ export const expectError = (r: Result, code: number, message: string) => {
   })
 }
 
-/** A usage error (cli.md §2.1). `mentions` must all appear in stderr. */
+/** A usage error (docs/cli.md). `mentions` must all appear in stderr. */
 export const expectUsageError = (r: Result, ...mentions: Array<string | RegExp>) => {
   expect(r.code, `stderr: ${r.stderr}`).toBe(4)
   expect(r.stdout).toBe("")
@@ -129,7 +132,7 @@ export const T1_TEXT = "2023-11-14 23:13:20"
 
 /**
  * Creates a schema-v2 database in the sandbox (unless trop already created one) and inserts rows
- * directly (cli.md §6 / semantics.md §13.3-13.4: untagged stored as '').
+ * directly (docs/configuration.md / docs/database.md: untagged stored as '').
  */
 export const seed = (sb: Sandbox, rows: ReadonlyArray<SeedRow>) => {
   fs.mkdirSync(sb.dataDir, { recursive: true })

@@ -7,6 +7,7 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
+import { asNobody as nobodyCli } from "../support/asNobody.js"
 import { BIN, cleanEnv, type Result, type RunOptions } from "../support/cli.js"
 
 export type Host = "127.0.0.1" | "::1" | "0.0.0.0" | "::"
@@ -66,7 +67,7 @@ export const recentlyFreePort = async (): Promise<number> => {
 }
 
 /**
- * The owner trop must report for sockets of this process (semantics.md §6.5). The process
+ * The owner trop must report for sockets of this process (docs/concepts.md). The process
  * name is what the kernel calls it; vitest renames its workers ("node (vitest 1)"), so the
  * files that check names call `useNodeTitle` to be plain `node` again.
  */
@@ -88,11 +89,11 @@ const succeeds = (command: string, args: ReadonlyArray<string>): string | undefi
   return r.status === 0 ? r.stdout : undefined
 }
 
-/** What a bind of TCP `host:port` gives in a child process run by `prefix` (e.g. setpriv). */
-const bindCode = (prefix: ReadonlyArray<string>, host: string, port: number): string | undefined => {
+/** What a bind of TCP `host:port` gives in a Node process (`node`) run by `prefix` (e.g. setpriv). */
+const bindCode = (prefix: ReadonlyArray<string>, host: string, port: number, node = process.execPath): string | undefined => {
   const script = `const s=require("net").createServer();s.once("error",e=>{console.log(e.code);process.exit(0)});` +
     `s.listen({host:${JSON.stringify(host)},port:${port},ipv6Only:${host.includes(":")}},()=>{console.log("OK");s.close()})`
-  const [command, ...rest] = [...prefix, process.execPath, "-e", script]
+  const [command, ...rest] = [...prefix, node, "-e", script]
   return command === undefined ? undefined : succeeds(command, rest)?.trim()
 }
 
@@ -100,10 +101,19 @@ export interface Runner {
   readonly run: (args: ReadonlyArray<string>, options?: RunOptions) => Result
 }
 
-const runWith = (prefix: ReadonlyArray<string>, dataDir: string, work: string): Runner["run"] => (args, options = {}) => {
-  const [command, ...rest] = [...prefix, process.execPath, BIN, "--data-dir", dataDir, ...args]
-  if (command === undefined) throw new Error("no command")
-  const r = spawnSync(command, rest, { cwd: options.cwd ?? work, env: cleanEnv(options.env), input: "", encoding: "utf8" })
+/** How to start `trop args...`: the program and its arguments. */
+type Command = (args: ReadonlyArray<string>) => { readonly file: string; readonly args: ReadonlyArray<string> }
+
+/** `trop` from the checkout, behind `prefix` (e.g. `unshare -n`), or as this user without one. */
+const fromCheckout = (prefix: ReadonlyArray<string>): Command => (args) => {
+  const [file, ...rest] = [...prefix, process.execPath, BIN, ...args]
+  if (file === undefined) throw new Error("no command")
+  return { file, args: rest }
+}
+
+const runWith = (command: Command, dataDir: string, work: string): Runner["run"] => (args, options = {}) => {
+  const c = command(["--data-dir", dataDir, ...args])
+  const r = spawnSync(c.file, c.args, { cwd: options.cwd ?? work, env: cleanEnv(options.env), input: "", encoding: "utf8" })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -116,20 +126,15 @@ const openUp = (sb: { readonly root: string; readonly dataDir: string; readonly 
 }
 
 /**
- * Runs trop as `nobody` (through setpriv) while this process is root, so that trop can neither
- * write the root-owned work directory nor read this process's /proc/<pid>/fd. Returns a reason
- * string when that is impossible.
+ * Runs trop as `nobody` (a copy nobody can read: ../support/asNobody.ts) while this process is
+ * root, so that trop can neither write the root-owned work directory nor read this process's
+ * /proc/<pid>/fd. Returns a reason string when that is impossible.
  */
 export const asNobody = (sb: { readonly root: string; readonly dataDir: string; readonly work: string }): Runner | string => {
-  if (process.platform !== "linux") return "Linux only"
-  if (process.getuid?.() !== 0) return "needs root to switch to nobody"
-  if (succeeds("setpriv", ["--version"]) === undefined) return "setpriv is not available"
-  const prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-  if (succeeds(prefix[0] ?? "", [...prefix.slice(1), process.execPath, "-e", "process.exit(process.getuid()===65534?0:1)"]) === undefined) {
-    return "setpriv cannot run node as nobody"
-  }
+  const nobody = nobodyCli()
+  if (typeof nobody === "string") return nobody
   openUp(sb)
-  return { run: runWith(prefix, sb.dataDir, sb.work) }
+  return { run: runWith(nobody.command, sb.dataDir, sb.work) }
 }
 
 /**
@@ -144,16 +149,17 @@ export const withoutPrivileges = (
   const start = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8").trim())
   if (ports.some((p) => p >= start)) return `net.ipv4.ip_unprivileged_port_start is ${start}: no EACCES on ${ports.join(", ")}`
   const root = process.getuid?.() === 0
-  const prefix = root ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
-  if (root && succeeds("setpriv", ["--version"]) === undefined) return "running as root and setpriv is not available"
+  const nobody = root ? nobodyCli() : undefined
+  if (typeof nobody === "string") return nobody
   for (const port of ports) {
     for (const host of ["127.0.0.1", "::1"]) {
-      const code = bindCode(prefix, host, port)
+      const code = nobody === undefined ? bindCode([], host, port) : bindCode(nobody.prefix, host, port, nobody.node)
       if (code !== "EACCES") return `binding ${host}:${port} ${root ? "as nobody " : ""}gives ${code ?? "nothing"}, not EACCES`
     }
   }
-  if (root) openUp(sb)
-  return { run: runWith(prefix, sb.dataDir, sb.work) }
+  if (nobody === undefined) return { run: runWith(fromCheckout([]), sb.dataDir, sb.work) }
+  openUp(sb)
+  return { run: runWith(nobody.command, sb.dataDir, sb.work) }
 }
 
 /**
@@ -166,5 +172,5 @@ export const withoutIpv6 = (sb: { readonly dataDir: string; readonly work: strin
   const v6 = bindCode(["unshare", "-n"], "::1", port)
   if (v6 !== "EADDRNOTAVAIL") return `[::1]:${port} in a fresh namespace gives ${v6 ?? "nothing"}, not EADDRNOTAVAIL`
   if (bindCode(["unshare", "-n"], "127.0.0.1", port) !== "OK") return "127.0.0.1 does not bind in a fresh namespace"
-  return { run: runWith(["unshare", "-n"], sb.dataDir, sb.work) }
+  return { run: runWith(fromCheckout(["unshare", "-n"]), sb.dataDir, sb.work) }
 }

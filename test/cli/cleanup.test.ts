@@ -1,8 +1,8 @@
-import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { BIN, cleanEnv, type Result } from "../support/cli.js"
+import { asNobody, NOBODY } from "../support/asNobody.js"
+import type { Result } from "../support/cli.js"
 import {
   dbFile,
   expectError,
@@ -18,7 +18,7 @@ import {
 } from "./_helpers.js"
 
 /**
- * `prune`, `expire`, `autoclean` end to end (cli.md §9.6-9.8, semantics.md §9): real
+ * `prune`, `expire`, `autoclean` end to end (docs/cli.md, docs/concepts.md): real
  * directories, symlinks and files on disk, rows seeded directly into the schema-v2 database so
  * the timestamps are under the test's control.
  */
@@ -44,7 +44,7 @@ const mkdir = (...segments: Array<string>) => {
   return p
 }
 
-/** stderr without the `[trop] ` diagnostic log lines that `--verbose` adds (cli.md §8.6). */
+/** stderr without the `[trop] ` diagnostic log lines that `--verbose` adds (docs/cli.md). */
 const withoutLogs = (stderr: string) =>
   stderr.split("\n").filter((l) => !l.startsWith("[trop] ")).join("\n")
 
@@ -64,7 +64,7 @@ const row = (p: string, port: number, extra: Partial<SeedRow> = {}): SeedRow => 
   return { path: p, port, created_at: t, last_used_at: t, ...extra }
 }
 
-describe("prune: classification of stored paths (semantics §9.1)", () => {
+describe("prune: classification of stored paths (docs/concepts.md)", () => {
   /** Every prunable kind next to two kept ones. Names sort in the order listed. */
   const layout = () => {
     const live = mkdir("a-live")
@@ -137,7 +137,8 @@ describe("prune: classification of stored paths (semantics §9.1)", () => {
     expect(dryLines[0]).toBe("[DRY RUN] Scanning for reservations with non-existent paths...")
     const w = warning({ ...dry, stderr: dryLines.slice(1).join("\n") })
     expect(dry.stderr).toBe(
-      `[DRY RUN] Scanning for reservations with non-existent paths...\n${w}\n[DRY RUN] Would remove 1 reservation(s) for non-existent paths\n`
+      `[DRY RUN] Scanning for reservations with non-existent paths...\n${w}\n[DRY RUN] Would remove 1 reservation(s) for non-existent paths\n` +
+        `  - Port ${MIN + 1}: ${gone} (tag: none, project: none)\n`
     )
 
     // --quiet: the count only, no warning.
@@ -150,7 +151,13 @@ describe("prune: classification of stored paths (semantics §9.1)", () => {
     expect(paths()).toEqual([loop])
 
     // expire never prints inspection warnings (and does not look at paths at all).
-    expectOk(sb.run(["expire", "--days", "1", "--dry-run"]), "", "[DRY RUN] Scanning for reservations unused for 1 days...\n[DRY RUN] Would expire 1 reservation(s) older than 1 days\n")
+    const loopAge = Math.floor(now() / DAY)
+    expectOk(
+      sb.run(["expire", "--days", "1", "--dry-run"]),
+      "",
+      "[DRY RUN] Scanning for reservations unused for 1 days...\n[DRY RUN] Would expire 1 reservation(s) older than 1 days\n" +
+        `  - Port ${MIN}: ${loop} (${loopAge} days old, project: none)\n`
+    )
 
     // autoclean prints the warning; the loop row is old, so it is expired (not pruned).
     const auto = sb.run(["autoclean", "--dry-run"])
@@ -159,7 +166,8 @@ describe("prune: classification of stored paths (semantics §9.1)", () => {
     expect(autoLines[0]).toBe("[DRY RUN] Performing combined cleanup...")
     const aw = warning({ ...auto, stderr: autoLines.slice(1).join("\n") })
     expect(auto.stderr).toBe(
-      `[DRY RUN] Performing combined cleanup...\n${aw}\n[DRY RUN] Would remove 1 total reservation(s) (pruned: 0, expired: 1)\n`
+      `[DRY RUN] Performing combined cleanup...\n${aw}\n[DRY RUN] Would remove 1 total reservation(s) (pruned: 0, expired: 1)\n` +
+        `\nExpired reservations:\n  - Port ${MIN}: ${loop} (${loopAge} days old)\n`
     )
     expect(paths()).toEqual([loop])
   })
@@ -213,7 +221,7 @@ describe("prune: classification of stored paths (semantics §9.1)", () => {
       expect(sb.run([command, "--data-dir", missingDataDir, "--dry-run"]).code).toBe(0)
       expect(exists(missingDataDir)).toBe(false)
     }
-    // With auto-init disabled a dry run fails exactly like the real run (cli.md §6).
+    // With auto-init disabled a dry run fails exactly like the real run (docs/configuration.md).
     for (const command of ["prune", "expire", "autoclean"]) {
       const failed = sb.run([command, "--data-dir", missingDataDir, "--dry-run", "--disable-autoinit", "--quiet"])
       expectError(failed, 3, "Data directory not found (use --data-dir or enable auto-init)")
@@ -221,7 +229,12 @@ describe("prune: classification of stored paths (semantics §9.1)", () => {
     expect(exists(missingDataDir)).toBe(false)
 
     seed(sb, [row(gone, MIN), row(gone, MIN + 1, { tag: "t" })])
-    expectOk(sb.run(["prune", "--dry-run"]), "", "[DRY RUN] Scanning for reservations with non-existent paths...\n[DRY RUN] Would remove 2 reservation(s) for non-existent paths\n")
+    expectOk(
+      sb.run(["prune", "--dry-run"]),
+      "",
+      "[DRY RUN] Scanning for reservations with non-existent paths...\n[DRY RUN] Would remove 2 reservation(s) for non-existent paths\n" +
+        `  - Port ${MIN}: ${gone} (tag: none, project: none)\n  - Port ${MIN + 1}: ${gone} (tag: 't', project: none)\n`
+    )
     expectOk(sb.run(["prune", "--dry-run", "--quiet"]), "2\n", "")
     expect(paths()).toEqual([gone, `${gone}:t`])
   })
@@ -229,73 +242,54 @@ describe("prune: classification of stored paths (semantics §9.1)", () => {
 
 /**
  * Unreadable directories. The suite runs as root, for whom chmod does not block `stat`, so
- * trop runs as `nobody` through setpriv.
+ * trop runs as `nobody` (from a copy nobody can read: ../support/asNobody.ts).
  */
-const NOBODY = 65534
-const setprivReason = (() => {
-  if (process.platform !== "linux") return "not Linux"
-  if (process.getuid?.() !== 0) return "not running as root (cannot switch to nobody)"
-  const probe = spawnSync("setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, "-e", ""], {
-    encoding: "utf8"
-  })
-  if (probe.error !== undefined || probe.status !== 0) return `setpriv cannot run node as nobody: ${probe.error?.message ?? probe.stderr}`
-  return undefined
-})()
-
-const runAsNobody = (args: ReadonlyArray<string>, cwd: string, env: Record<string, string | undefined>): Result => {
-  const r = spawnSync(
-    "setpriv",
-    [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, BIN, ...args],
-    { cwd, env: cleanEnv(env), encoding: "utf8", input: "" }
-  )
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
-
-describe("prune: permission denied (semantics §9.1)", () => {
-  it.skipIf(setprivReason !== undefined)(
-    `an uninspectable path (EACCES) is kept with the exact warning and advice${setprivReason === undefined ? "" : ` — SKIPPED: ${setprivReason}`}`,
-    () => {
-      // Everything trop touches must be reachable by nobody; only `locked` is not.
-      fs.chmodSync(sb.root, 0o755)
-      const locked = mkdir("locked")
-      const inner = mkdir("locked", "inner")
-      const gone = at("gone")
-      fs.chmodSync(at(), 0o755)
-      fs.chmodSync(locked, 0o700) // owned by root: nobody may not search it
-      seed(sb, [row(inner, MIN), row(locked, MIN + 1), row(gone, MIN + 2)])
-      const home = path.join(sb.root, "nobody-home")
-      fs.mkdirSync(home)
-      for (const p of [sb.dataDir, ...fs.readdirSync(sb.dataDir).map((f) => path.join(sb.dataDir, f)), home]) {
-        fs.chownSync(p, NOBODY, NOBODY)
-      }
-      const env = { ...sb.baseEnv, HOME: home }
-      const args = ["--data-dir", sb.dataDir]
-      const message = (r: Result) => {
-        const first = r.stderr.split("\n")[0] ?? ""
-        const prefix = `Warning: could not inspect reserved directory ${inner} (permission denied: `
-        const suffix = "); reservation preserved by prune. Restore access to the path and its parents, then retry."
-        expect(first.startsWith(prefix), r.stderr).toBe(true)
-        expect(first.endsWith(suffix), r.stderr).toBe(true)
-        return first
-      }
-      const prune = runAsNobody([...args, "prune"], sb.work, env)
-      expect(prune.code, prune.stderr).toBe(0)
-      expect(prune.stdout).toBe("")
-      expect(prune.stderr).toBe(`${message(prune)}\nRemoved 1 reservation(s) for non-existent paths\n`)
-
-      const quiet = runAsNobody([...args, "autoclean", "--quiet"], sb.work, env)
-      expect({ code: quiet.code, stdout: quiet.stdout, stderr: quiet.stderr }).toEqual({ code: 0, stdout: "", stderr: "" })
-
-      const auto = runAsNobody([...args, "autoclean"], sb.work, env)
-      expect(auto.code, auto.stderr).toBe(0)
-      expect(auto.stderr).toBe(`${message(auto)}\nRemoved 0 total reservation(s) (pruned: 0, expired: 0)\n`)
-      // Both the unreadable path and its (readable) parent are kept.
-      expect(paths()).toEqual([locked, inner])
+describe("prune: permission denied (docs/concepts.md)", () => {
+  it("an uninspectable path (EACCES) is kept with the exact warning and advice", (ctx) => {
+    const nobody = asNobody()
+    if (typeof nobody === "string") return ctx.skip(nobody)
+    const runAsNobody = (args: ReadonlyArray<string>, cwd: string, env: Record<string, string | undefined>) =>
+      nobody.run(args, { cwd, env })
+    // Everything trop touches must be reachable by nobody; only `locked` is not.
+    fs.chmodSync(sb.root, 0o755)
+    const locked = mkdir("locked")
+    const inner = mkdir("locked", "inner")
+    const gone = at("gone")
+    fs.chmodSync(at(), 0o755)
+    fs.chmodSync(locked, 0o700) // owned by root: nobody may not search it
+    seed(sb, [row(inner, MIN), row(locked, MIN + 1), row(gone, MIN + 2)])
+    const home = path.join(sb.root, "nobody-home")
+    fs.mkdirSync(home)
+    for (const p of [sb.dataDir, ...fs.readdirSync(sb.dataDir).map((f) => path.join(sb.dataDir, f)), home]) {
+      fs.chownSync(p, NOBODY, NOBODY)
     }
-  )
+    const env = { ...sb.baseEnv, HOME: home }
+    const args = ["--data-dir", sb.dataDir]
+    const message = (r: Result) => {
+      const first = r.stderr.split("\n")[0] ?? ""
+      const prefix = `Warning: could not inspect reserved directory ${inner} (permission denied: `
+      const suffix = "); reservation preserved by prune. Restore access to the path and its parents, then retry."
+      expect(first.startsWith(prefix), r.stderr).toBe(true)
+      expect(first.endsWith(suffix), r.stderr).toBe(true)
+      return first
+    }
+    const prune = runAsNobody([...args, "prune"], sb.work, env)
+    expect(prune.code, prune.stderr).toBe(0)
+    expect(prune.stdout).toBe("")
+    expect(prune.stderr).toBe(`${message(prune)}\nRemoved 1 reservation(s) for non-existent paths\n`)
+
+    const quiet = runAsNobody([...args, "autoclean", "--quiet"], sb.work, env)
+    expect({ code: quiet.code, stdout: quiet.stdout, stderr: quiet.stderr }).toEqual({ code: 0, stdout: "", stderr: "" })
+
+    const auto = runAsNobody([...args, "autoclean"], sb.work, env)
+    expect(auto.code, auto.stderr).toBe(0)
+    expect(auto.stderr).toBe(`${message(auto)}\nRemoved 0 total reservation(s) (pruned: 0, expired: 0)\n`)
+    // Both the unreadable path and its (readable) parent are kept.
+    expect(paths()).toEqual([locked, inner])
+  })
 })
 
-describe("expire (cli.md §9.7, semantics §9.2)", () => {
+describe("expire (docs/cli.md, docs/concepts.md)", () => {
   /** Rows relative to the current time; the directories do not exist (expire never prunes). */
   const seedAges = () => {
     const t = now()
@@ -336,12 +330,15 @@ describe("expire (cli.md §9.7, semantics §9.2)", () => {
     expectVerbose(sb.run(["expire", "--verbose"]), ["Expired 0 reservation(s) older than 30 days:"])
   })
 
-  it("--dry-run: header and count, nothing deleted; --quiet prints the count only when > 0", () => {
-    seedAges()
+  it("--dry-run: header, count and the rows (as --verbose lists them), nothing deleted; --quiet prints the count only when > 0", () => {
+    const r = seedAges()
     expectOk(
       sb.run(["expire", "--dry-run"]),
       "",
-      "[DRY RUN] Scanning for reservations unused for 30 days...\n[DRY RUN] Would expire 3 reservation(s) older than 30 days\n"
+      "[DRY RUN] Scanning for reservations unused for 30 days...\n[DRY RUN] Would expire 3 reservation(s) older than 30 days\n" +
+        `  - Port ${MIN + 10}: ${r.old40.path} (40 days old, project: 'proj')\n` +
+        `  - Port ${MIN + 15}: ${r.old31.path} (31 days old, project: none)\n` +
+        `  - Port ${MIN + 11}: ${r.justOver.path} (30 days old, project: none)\n`
     )
     expectOk(sb.run(["expire", "--dry-run", "--quiet"]), "3\n", "")
     expect(paths()).toHaveLength(6)
@@ -359,7 +356,9 @@ describe("expire (cli.md §9.7, semantics §9.2)", () => {
       ages.map((d, i) => ({ path: at(`age-${d}`), port: MIN + 20 + i, created_at: t, last_used_at: t - d * DAY - 60 }))
     )
     const dry = (days: number, n: number) =>
-      `[DRY RUN] Scanning for reservations unused for ${days} days...\n[DRY RUN] Would expire ${n} reservation(s) older than ${days} days\n`
+      `[DRY RUN] Scanning for reservations unused for ${days} days...\n[DRY RUN] Would expire ${n} reservation(s) older than ${days} days\n` +
+      ages.map((d, i) => ({ d, i })).filter(({ d }) => d > days).reverse()
+        .map(({ d, i }) => `  - Port ${MIN + 20 + i}: ${at(`age-${d}`)} (${d} days old, project: none)\n`).join("")
     expectOk(sb.run(["expire", "--dry-run"]), "", dry(30, 2))
     fs.writeFileSync(path.join(sb.dataDir, "config.yaml"), "cleanup:\n  expire_after_days: 40\n")
     expectOk(sb.run(["expire", "--dry-run"]), "", dry(40, 1))
@@ -420,7 +419,7 @@ describe("expire (cli.md §9.7, semantics §9.2)", () => {
   })
 })
 
-describe("autoclean (cli.md §9.8)", () => {
+describe("autoclean (docs/cli.md)", () => {
   const seedMixed = () => {
     const t = now()
     const live = mkdir("b-live")
@@ -485,19 +484,22 @@ describe("autoclean (cli.md §9.8)", () => {
     ])
   })
 
-  it("--dry-run and --quiet; --days overrides the configured threshold", () => {
+  it("--dry-run (the rows as --verbose lists them) and --quiet; --days overrides the configured threshold", () => {
     const r = seedMixed()
+    const pruned = `\nPruned reservations:\n  - Port ${MIN + 30}: ${r.goneOld.path}\n  - Port ${MIN + 31}: ${r.goneFresh.path}\n`
     expectOk(
       sb.run(["autoclean", "--dry-run"]),
       "",
-      "[DRY RUN] Performing combined cleanup...\n[DRY RUN] Would remove 4 total reservation(s) (pruned: 2, expired: 2)\n"
+      "[DRY RUN] Performing combined cleanup...\n[DRY RUN] Would remove 4 total reservation(s) (pruned: 2, expired: 2)\n" + pruned +
+        `\nExpired reservations:\n  - Port ${MIN + 33}: ${r.live} (60 days old)\n  - Port ${MIN + 32}: ${r.live} (45 days old)\n`
     )
     expectOk(sb.run(["autoclean", "--dry-run", "--quiet"]), "4\n", "")
     // A larger threshold expires only the 60-day row; a smaller one all three live rows.
     expectOk(
       sb.run(["autoclean", "--dry-run", "--days", "50"], { env: { TROP_EXPIRE_AFTER_DAYS: "1" } }),
       "",
-      "[DRY RUN] Performing combined cleanup...\n[DRY RUN] Would remove 3 total reservation(s) (pruned: 2, expired: 1)\n"
+      "[DRY RUN] Performing combined cleanup...\n[DRY RUN] Would remove 3 total reservation(s) (pruned: 2, expired: 1)\n" + pruned +
+        `\nExpired reservations:\n  - Port ${MIN + 33}: ${r.live} (60 days old)\n`
     )
     fs.writeFileSync(path.join(sb.work, "trop.yaml"), "cleanup:\n  expire_after_days: 20\n")
     expectOk(sb.run(["autoclean", "--dry-run", "--quiet"]), "5\n", "")

@@ -13,6 +13,7 @@ import { buildV1 } from "../fixtures/SchemaV1.js"
 import { stopAtCheckpoint } from "../support/checkpoint.js"
 import { trop } from "../support/cli.js"
 import { dbFile, expectError, expectOk, expectPort, makeSandbox, type Sandbox, withDb } from "./_helpers.js"
+import { expectHinted, lockHint } from "./_hints.js"
 
 const MIN = 41900
 const MAX = 41999
@@ -88,7 +89,7 @@ describe("a COMMIT that fails: typed error, SQLite's reason, nothing committed",
       writer.close()
 
       const blocked = sb.run(["--busy-timeout", "1", "reserve", ...NO_PROBES])
-      expectError(blocked, 2, "database lock timeout while opening, configuring, or migrating the database after 1s")
+      expectHinted(blocked, 2, "database lock timeout while opening, configuring, or migrating the database after 1s", lockHint(1))
     } finally {
       reader.close()
     }

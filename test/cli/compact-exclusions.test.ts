@@ -4,7 +4,7 @@ import { parse as parseYamlText } from "yaml"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { expectError, expectOk, exists, makeSandbox, type Sandbox } from "./_helpers.js"
 
-/** `trop compact-exclusions <PATH> [--dry-run]` (cli.md §9.18, semantics.md §12.2, §12.4). */
+/** `trop compact-exclusions <PATH> [--dry-run]` (docs/cli.md, docs/concepts.md). */
 
 let sb: Sandbox
 beforeEach(() => {
@@ -37,7 +37,7 @@ const BEFORE = "# top comment\nproject:  web   # p\nports: {min: 5000, max: 7000
 const LIST = '  - 9000\n  - 8080\n  - "8081..8083"\n  # between\n  - {start: 8084, end: 8084}\n  - start: 8082\n    end: 8082\n'
 const AFTER = "\n# after the list\ncleanup:\n  expire_after_days: 3   # keep\n# end"
 
-describe("rewriting (cli.md §9.18)", () => {
+describe("rewriting (docs/cli.md)", () => {
   it("Compacted a exclusions to b, then Updated <path>; everything outside the list is byte-identical", () => {
     const file = write("trop.yaml", BEFORE + LIST + AFTER)
     expectOk(compact("trop.yaml"), "Compacted 5 exclusions to 2\nUpdated trop.yaml\n")
@@ -93,7 +93,7 @@ describe("the edited file keeps its identity (spec silent: what a user expects o
   })
 })
 
-describe("nothing to do (cli.md §9.18)", () => {
+describe("nothing to do (docs/cli.md)", () => {
   it("no excluded_ports key, or a null one → No exclusions to compact", () => {
     for (const text of ["project: web\n", "excluded_ports:\n", "excluded_ports: null\n", "", "# only comments\n"]) {
       const file = write("trop.yaml", text)
@@ -117,7 +117,7 @@ describe("nothing to do (cli.md §9.18)", () => {
   })
 })
 
-describe("errors (cli.md §9.18, semantics.md §12.2)", () => {
+describe("errors (docs/cli.md, docs/concepts.md)", () => {
   it("an invalid range → exit 7 with the annotated message, nothing written", () => {
     const text = "excluded_ports:\n  - 5000\n  - 5001\n  - 9000..8000\n"
     const file = write("trop.yaml", text)
@@ -161,7 +161,7 @@ describe("errors (cli.md §9.18, semantics.md §12.2)", () => {
   })
 })
 
-describe("scope None (cli.md §7)", () => {
+describe("scope None (docs/configuration.md)", () => {
   it("no merge, no other validation, no environment, no data directory", () => {
     // Rules other than the exclusion entries do not apply, and the cwd's broken trop.yaml is not read.
     write("trop.yaml", "ports: [\n")

@@ -26,7 +26,9 @@ afterEach(async () => {
 const LOCK_TIMEOUT = {
   code: 2,
   stdout: "",
-  stderr: "Error: database lock timeout while starting an immediate database transaction after 1s\n"
+  // The first line as before, then the lock timeout's hint.
+  stderr: "Error: database lock timeout while starting an immediate database transaction after 1s\n" +
+    "hint: another process held the database lock for 1s; retry, or raise --busy-timeout\n"
 }
 
 /** Runs `f` while another connection holds the write lock of the sandbox's database. */

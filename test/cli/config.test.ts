@@ -5,7 +5,7 @@ import type { RunOptions } from "../support/cli.js"
 import { dbFile, expectError, expectOk, exists, listJson, makeSandbox, type Sandbox } from "./_helpers.js"
 
 /**
- * Configuration layers end to end (semantics.md §4.3/§4.4, cli.md §5.2, §6, §7): built-in
+ * Configuration layers end to end (docs/configuration.md): built-in
  * defaults < user config.yaml < trop.yaml < trop.local.yaml < TROP_* < command line.
  * Private port range of this file: 31900-31999.
  */
@@ -48,7 +48,7 @@ const effectiveRange = (args: ReadonlyArray<string> = [], vars: Record<string, s
   return m?.[1] ?? ""
 }
 
-describe("ports: every layer in order (semantics.md §4.3, §4.4)", () => {
+describe("ports: every layer in order (docs/configuration.md)", () => {
   it("defaults < config.yaml < trop.yaml < trop.local.yaml < TROP_PORT_MIN < --min", () => {
     expect(plannedPort()).toBe(5000)
     userConfig("ports:\n  min: 31900\n  max: 31999\n")
@@ -103,7 +103,7 @@ describe("ports: every layer in order (semantics.md §4.3, §4.4)", () => {
   })
 })
 
-describe("excluded_ports accumulate across every layer (semantics.md §4.4, §7.2)", () => {
+describe("excluded_ports accumulate across every layer (docs/configuration.md, docs/concepts.md)", () => {
   it("user config, trop.yaml, trop.local.yaml and TROP_EXCLUDED_PORTS all exclude", () => {
     userConfig("ports:\n  min: 31900\n  max: 31999\nexcluded_ports: [31900]\n")
     expect(plannedPort()).toBe(31901)
@@ -125,7 +125,7 @@ describe("excluded_ports accumulate across every layer (semantics.md §4.4, §7.
   })
 })
 
-describe("output_format: every layer (cli.md §9.3)", () => {
+describe("output_format: every layer (docs/cli.md)", () => {
   const TABLE = "PORT\tPATH\tTAG\tPROJECT\tTASK\tCREATED_AT\tLAST_USED_AT\n"
   const CSV = "port,path,tag,project,task,created_at,last_used_at\n"
   const TSV = "port\tpath\ttag\tproject\ttask\tcreated_at\tlast_used_at\n"
@@ -216,7 +216,7 @@ describe("booleans and other scalars: every layer", () => {
   })
 })
 
-describe("configuration errors (semantics.md §4.1, §4.7; cli.md §3)", () => {
+describe("configuration errors (docs/configuration.md)", () => {
   it("an invalid value in a trop.yaml up the tree breaks `trop list` with the annotated message naming the file", () => {
     const file = projectFile("ports:\n  min: 6000\n  max: 5000\n")
     const nested = path.join(sb.work, "a", "b")
@@ -270,7 +270,7 @@ describe("configuration errors (semantics.md §4.1, §4.7; cli.md §3)", () => {
   })
 })
 
-describe("configuration scope per command (cli.md §7)", () => {
+describe("configuration scope per command (docs/configuration.md)", () => {
   it("show-path and show-data-dir ignore a broken trop.yaml, a broken config.yaml and bad TROP_* variables (scope None)", () => {
     projectFile("ports: [\n")
     userConfig("bogus: true\n")

@@ -17,6 +17,7 @@ import {
   T0_TEXT,
   T1_TEXT
 } from "./_helpers.js"
+import { expectHinted, unrelatedHint } from "./_hints.js"
 
 /**
  * Control characters never reach the terminal (docs/security.md): new values with C0/C1
@@ -50,15 +51,16 @@ const expectClean = (r: Result) => {
 }
 
 describe("new values with control characters are refused", () => {
-  it("reserve --project/--task: configuration errors, exit 7", () => {
+  // The loops run a process per value: asynchronously, so they never block the worker's event loop.
+  it("reserve --project/--task: configuration errors, exit 7", async () => {
     for (const value of CONTROLS) {
-      const p = sb.run(["reserve", "--project", value])
+      const p = await sb.runAsync(["reserve", "--project", value])
       expectError(p, 7, "Configuration error: validation error for 'project (<command line>)': Cannot contain control characters")
-      const t = sb.run(["reserve", "--task", value])
+      const t = await sb.runAsync(["reserve", "--task", value])
       expectError(t, 7, "Configuration error: validation error for 'task (<command line>)': Cannot contain control characters")
     }
     nothingStored()
-  })
+  }, 180_000)
 
   it("surrounding whitespace is still trimmed, not refused", () => {
     expectPort(sb.run(["reserve", "--project", "\tweb\n", "--tag", " api\r\n"]))
@@ -76,18 +78,19 @@ describe("new values with control characters are refused", () => {
       7,
       "Configuration error: validation error for 'task (TROP_TASK)': Cannot contain control characters"
     )
-    nothingStored()
+    // --task is checked with the database open, as trop 0.2.0 does: it may exist, empty.
+    expect(JSON.parse(sb.run(["list", "--format", "json"]).stdout)).toEqual([])
   })
 
-  it("--tag: exit 4 in reserve and release, exit 6 in assert-reservation (as a blank tag)", () => {
+  it("--tag: exit 4 in reserve and release, exit 6 in assert-reservation (as a blank tag)", async () => {
     const reason = "validation error for 'tag': tag must not contain control characters"
     for (const value of CONTROLS) {
-      expectError(sb.run(["reserve", "--tag", value]), 4, `Invalid arguments: ${reason}`)
-      expectError(sb.run(["release", "--tag", value]), 4, `Invalid arguments: ${reason}`)
-      expectError(sb.run(["assert-reservation", "--tag", value]), 6, reason)
+      expectError(await sb.runAsync(["reserve", "--tag", value]), 4, `Invalid arguments: ${reason}`)
+      expectError(await sb.runAsync(["release", "--tag", value]), 4, `Invalid arguments: ${reason}`)
+      expectError(await sb.runAsync(["assert-reservation", "--tag", value]), 6, reason)
     }
     nothingStored()
-  })
+  }, 180_000)
 
   it("project in trop.yaml: exit 7 for commands, listed by validate (exit 1)", () => {
     const file = path.join(sb.work, "trop.yaml")
@@ -117,7 +120,8 @@ describe("new values with control characters are refused", () => {
       7,
       "Configuration error: validation error for 'task (TROP_TASK)': Cannot contain control characters"
     )
-    nothingStored()
+    // --task is checked with the database open, as trop 0.2.0 does: it may exist, empty.
+    expect(JSON.parse(sb.run(["list", "--format", "json"]).stdout)).toEqual([])
   })
 
   it("exclusion texts are shown escaped in messages", () => {
@@ -195,10 +199,11 @@ describe("stored values are shown escaped", () => {
 
   it("path errors show the path escaped", () => {
     const other = sb.dir("other\ndir")
-    expectError(
+    expectHinted(
       sb.run(["reserve", "--path", other]),
       1,
-      `path relationship violation: ${other.replace("\n", "\\n")} and ${sb.work} are unrelated paths`
+      `path relationship violation: ${other.replace("\n", "\\n")} and ${sb.work} are unrelated paths`,
+      unrelatedHint
     )
     expectError(
       sb.run(["assert-reservation", "--path", other]),

@@ -1,12 +1,13 @@
 // Exit codes that need a special environment: lock timeouts (2), stdout write failures and an
-// unreadable working directory (5) — cli.md §1, §3; semantics.md §14.
+// unreadable working directory (5) — docs/cli.md, docs/configuration.md, docs/database.md.
 import Sqlite from "better-sqlite3"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { BIN, cleanEnv } from "../support/cli.js"
-import { dbFile, expectError, expectOk, expectPort, listJson, makeSandbox, type Sandbox } from "./_helpers.js"
+import { dbFile, expectOk, expectPort, listJson, makeSandbox, type Sandbox } from "./_helpers.js"
+import { expectHinted, lockHint } from "./_hints.js"
 
 const MIN = 27100
 const MAX = 27199
@@ -36,12 +37,12 @@ describe("lock timeout (exit 2)", () => {
   it("mutating commands report the immediate transaction with the configured seconds; nothing committed", () => {
     const port = expectPort(sb.run(["reserve"]))
     whileLocked(() => {
-      expectError(sb.run(["reserve", "--tag", "new", "--busy-timeout", "0"]), 2, lockMsg(0))
-      expectError(sb.run(["--busy-timeout", "0", "release"]), 2, lockMsg(0))
-      expectError(sb.run(["reserve", "--dry-run", "--tag", "x"], { env: { TROP_BUSY_TIMEOUT: "0" } }), 2, lockMsg(0))
-      expectError(sb.run(["reserve", "--tag", "x"], { env: { TROP_MAXIMUM_LOCK_WAIT_SECONDS: "0" } }), 2, lockMsg(0))
+      expectHinted(sb.run(["reserve", "--tag", "new", "--busy-timeout", "0"]), 2, lockMsg(0), lockHint(0))
+      expectHinted(sb.run(["--busy-timeout", "0", "release"]), 2, lockMsg(0), lockHint(0))
+      expectHinted(sb.run(["reserve", "--dry-run", "--tag", "x"], { env: { TROP_BUSY_TIMEOUT: "0" } }), 2, lockMsg(0), lockHint(0))
+      expectHinted(sb.run(["reserve", "--tag", "x"], { env: { TROP_MAXIMUM_LOCK_WAIT_SECONDS: "0" } }), 2, lockMsg(0), lockHint(0))
       // the flag beats the environment
-      expectError(sb.run(["reserve", "--tag", "y", "--busy-timeout", "1"], { env: { TROP_BUSY_TIMEOUT: "0" } }), 2, lockMsg(1))
+      expectHinted(sb.run(["reserve", "--tag", "y", "--busy-timeout", "1"], { env: { TROP_BUSY_TIMEOUT: "0" } }), 2, lockMsg(1), lockHint(1))
     })
     expect(listJson(sb).map((r) => [r.tag, r.port])).toEqual([[null, port]])
   })
@@ -91,7 +92,7 @@ describe("I/O errors in the CLI layer (exit 5)", () => {
     })
     expect(r.stdout).toBe("")
     expect(r.stderr).not.toMatch(/^\s+at\s/m)
-    // cli.md §1 step 4: unreadable → 5 `I/O error`; nonexistent → warning + 6 `path not found`
+    // The working directory: unreadable → 5 `I/O error`; nonexistent → warning + 6 `path not found`
     if (r.status === 5) {
       expect(r.stderr).toMatch(/^Error: I\/O error: .+\n$/)
     } else {

@@ -6,10 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { fileProblems } from "../../src/config/Validate.js"
 import { decodeConfig, parseYaml } from "../../src/config/Yaml.js"
 import { dbFile, expectError, expectOk, exists, makeSandbox, type Sandbox } from "./_helpers.js"
+import { expectHinted } from "./_hints.js"
 
 /**
- * `trop exclude <PORT_OR_RANGE> [--global] [--force]` (cli.md §9.17, §6; semantics.md §12.1,
- * §12.4; D5). Private port range of this file: 31100-31199.
+ * `trop exclude <PORT_OR_RANGE> [--global] [--force]` (docs/cli.md, docs/configuration.md,
+ * docs/concepts.md). Private port range of this file: 31100-31199.
  */
 
 const MIN = 31100
@@ -47,7 +48,7 @@ const itemsOf = (text: string): unknown => {
 
 const added = (file: string) => `Added exclusion to ${file}\n`
 
-describe("the specification's example (semantics.md §12.4)", () => {
+describe("the documented example (docs/concepts.md)", () => {
   it("exclude 8081 merges into 8080, keeping comments and other keys byte for byte", () => {
     const file = projectFile("# shared settings\nproject: web   # keep me\nexcluded_ports:\n  - 8080\n  - 9000\n")
     expectOk(sb.run(["exclude", "8081"]), added(file))
@@ -55,7 +56,7 @@ describe("the specification's example (semantics.md §12.4)", () => {
   })
 })
 
-describe("in-place editing: everything outside the list is byte-identical (§12.4)", () => {
+describe("in-place editing: everything outside the list is byte-identical (docs/concepts.md)", () => {
   const BEFORE = [
     "# Team configuration -- do not reformat!",
     "project:   \"my-proj\"    # trailing comment",
@@ -134,7 +135,7 @@ describe("in-place editing: everything outside the list is byte-identical (§12.
   })
 })
 
-describe("merging (§12.1)", () => {
+describe("merging (docs/concepts.md)", () => {
   it("overlapping and adjacent entries merge transitively; the merged entry takes the first absorbed position", () => {
     const file = projectFile("excluded_ports:\n  - 100\n  - 200..205\n  - 7\n  - 210\n  - 50..60\n")
     expectOk(sb.run(["exclude", "206..209"]), added(file))
@@ -181,7 +182,7 @@ describe("no-op when one existing entry covers the new one", () => {
   })
 })
 
-describe("target file (cli.md §6, §9.17)", () => {
+describe("target file (docs/configuration.md, docs/cli.md)", () => {
   it("trop.local.yaml is preferred over trop.yaml", () => {
     const project = projectFile("project: web\n")
     const local = localFile("# mine\n")
@@ -258,7 +259,7 @@ describe("the edited file keeps its identity (spec silent: what a user expects o
   })
 })
 
-describe("never writes null (§12.4, D5)", () => {
+describe("never writes null (docs/concepts.md)", () => {
   it("an `excluded_ports:` key without value gets its list in place", () => {
     const file = projectFile("excluded_ports:\nproject: web\n")
     expectOk(sb.run(["exclude", "5000"]), added(file))
@@ -296,7 +297,7 @@ describe("never writes null (§12.4, D5)", () => {
   })
 })
 
-describe("reserved ports (§12.1 step 3)", () => {
+describe("reserved ports (docs/concepts.md)", () => {
   const reserve = (port: number, tag: string) =>
     expect(sb.run(["reserve", "--port", String(port), "--tag", tag, "--skip-occupancy-check"]).stdout).toBe(`${port}\n`)
 
@@ -304,8 +305,18 @@ describe("reserved ports (§12.1 step 3)", () => {
     const file = projectFile("excluded_ports: [31150]\n")
     reserve(31170, "b")
     reserve(31160, "a")
-    expectError(sb.run(["exclude", "31151..31180"]), 4, "Invalid arguments: Port 31160 is reserved. Use --force to override.")
-    expectError(sb.run(["exclude", "31170"]), 4, "Invalid arguments: Port 31170 is reserved. Use --force to override.")
+    expectHinted(
+      sb.run(["exclude", "31151..31180"]),
+      4,
+      "Invalid arguments: Port 31160 is reserved. Use --force to override.",
+      `port 31160 is reserved by ${sb.work}:a; release it first: trop release --path ${sb.work} --tag a`
+    )
+    expectHinted(
+      sb.run(["exclude", "31170"]),
+      4,
+      "Invalid arguments: Port 31170 is reserved. Use --force to override.",
+      `port 31170 is reserved by ${sb.work}:b; release it first: trop release --path ${sb.work} --tag b`
+    )
     expect(read(file)).toBe("excluded_ports: [31150]\n")
     expectOk(sb.run(["exclude", "31151..31180", "--force"]), added(file))
     expect(itemsOf(read(file))).toEqual([{ start: 31150, end: 31180 }])
@@ -318,14 +329,14 @@ describe("reserved ports (§12.1 step 3)", () => {
   })
 })
 
-describe("the database step (§12.1 step 3, cli.md §9.17)", () => {
+describe("the database step (docs/concepts.md, docs/cli.md)", () => {
   it("database errors propagate (exit 6) and nothing is written", () => {
     const file = projectFile("project: web\n")
     fs.mkdirSync(sb.dataDir)
     fs.writeFileSync(dbFile(sb.dataDir), "definitely not a SQLite database ".repeat(8))
     const r = sb.run(["exclude", "5000"])
     expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 6, stdout: "" })
-    // (Its wording belongs to the database layer, semantics.md §13; here only propagation matters.)
+    // (Its wording belongs to the database layer, docs/database.md; here only propagation matters.)
     expect(r.stderr).toMatch(/^Error: .+\n$/)
     expect(read(file)).toBe("project: web\n")
   })
@@ -339,7 +350,7 @@ describe("the database step (§12.1 step 3, cli.md §9.17)", () => {
   })
 })
 
-describe("invalid entries → exit 4 (cli.md §9.17, D5)", () => {
+describe("invalid entries → exit 4 (docs/cli.md, docs/concepts.md)", () => {
   it("exact messages; checked before the target file, the database and the configuration files", () => {
     // No project file: the entry error still comes first.
     const cases: ReadonlyArray<readonly [string, string]> = [

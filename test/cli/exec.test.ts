@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import YAML from "yaml"
 import { BIN, cleanEnv } from "../support/cli.js"
 import { dbFile, expectOk, expectPort, expectUsageError, listJson, makeSandbox, type Sandbox, withDb } from "./_helpers.js"
+import { lockHint } from "./_hints.js"
 
 /** `trop exec` end to end, with real children (docs/exec.md). Private port range: 29600-29699. */
 const MIN = 29600
@@ -236,7 +237,9 @@ describe("exec --release", () => {
     trop.child.stdin.end("go\n")
     const result = await trop.exited.finally(() => db.close())
     expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 3, stdout: "ready\n" })
-    expect(result.stderr).toMatch(/^Warning: --release failed: database lock timeout .*\n$/)
+    // The first line as before; the lock timeout's hint follows it.
+    expect(result.stderr).toMatch(/^Warning: --release failed: database lock timeout [^\n]*\n/)
+    expect(result.stderr.split("\n").slice(1)).toEqual([`hint: ${lockHint(0)}`, ""])
     expect(rows()).toEqual([{ path: sb.work, tag: "", port: MIN }])
   })
 

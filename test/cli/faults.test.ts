@@ -1,5 +1,5 @@
-// Fault injection with real processes and real files (semantics.md §13.7-13.9, §14, §15;
-// cli.md §3): a writer SIGKILLed inside its write transaction, broken database files, and
+// Fault injection with real processes and real files (docs/database.md, docs/configuration.md):
+// a writer SIGKILLed inside its write transaction, broken database files, and
 // lock contention. Uses the TROP_TEST_CHECKPOINT=<name>:<marker> hook of the test build
 // (FAULTS_BIN), which stops a write transaction after its first write and writes the process
 // id to <marker>.
@@ -8,19 +8,23 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { cleanEnv, FAULTS_BIN, type Result, tropAsync } from "../support/cli.js"
+import { cleanEnv, FAULTS_BIN, type Result, type Running, startTrop, tropAsync } from "../support/cli.js"
+import { waitingForLock } from "../support/lockWait.js"
 import { dbFile, expectError, expectOk, expectPort, listJson, makeSandbox, type Sandbox, seed, withDb } from "./_helpers.js"
+import { lockHint } from "./_hints.js"
 
 const MIN = 41400
 const MAX = 41499
 
 let sb: Sandbox
 const children: Array<ChildProcess> = []
+const running: Array<Running> = []
 beforeEach(() => {
   sb = makeSandbox([MIN, MAX])
 })
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+  for (const r of running.splice(0)) r.kill()
   sb.cleanup()
 })
 
@@ -63,7 +67,8 @@ const startFrozen = async (checkpoint: string, args: ReadonlyArray<string>, cwd 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on("close", (code, signal) => resolve({ code, signal }))
   )
-  const deadline = Date.now() + 15_000
+  // Generous: the machine may be busy; a run that never gets there fails here, not by hanging.
+  const deadline = Date.now() + 30_000
   while (!(fs.existsSync(marker) && fs.readFileSync(marker, "utf8") !== "")) {
     if (child.exitCode !== null) throw new Error(`process ended before the checkpoint: ${stdout} ${stderr}`)
     if (Date.now() > deadline) throw new Error("checkpoint never reached")
@@ -89,7 +94,7 @@ const rows = () =>
 
 const expectValid = () => expectOk(sb.run(["assert-data-dir", "--validate"]), "")
 
-/** The 7 mutating commands (semantics.md §14) against the sandbox. */
+/** The 7 mutating commands (docs/database.md) against the sandbox. */
 const mutatingCommands = (groupFile: string): ReadonlyArray<ReadonlyArray<string>> => [
   ["reserve", "--tag", "blocked", ...NO_PROBES],
   ["release"],
@@ -120,12 +125,15 @@ const duringWriteLock = async (reservedPort: number, committedRows: number, grou
       command: commands[i]?.[0],
       code: 2,
       stdout: "",
-      stderr: `Error: ${LOCK}\n`
+      // The first line as before, then the lock timeout's hint.
+      stderr: `Error: ${LOCK}\nhint: ${lockHint(0)}\n`
     })
   })
 }
 
-describe("a writer SIGKILLed inside its transaction leaves nothing behind (§14)", () => {
+// The tests that run duringWriteLock start ten processes at once: their timeouts leave room
+// for a loaded machine.
+describe("a writer SIGKILLed inside its transaction leaves nothing behind (docs/database.md)", () => {
   it("reserve-group killed after the first of three rows: no partial group; readers and lock timeouts while frozen; then everything works", async () => {
     const reserved = expectPort(sb.run(["reserve", ...NO_PROBES]))
     const group = groupProject()
@@ -143,7 +151,7 @@ describe("a writer SIGKILLed inside its transaction leaves nothing behind (§14)
     expect(rows().filter((r) => r.path === group.dir).map((r) => r.tag)).toEqual(["api", "db", "web"])
     expectPort(sb.run(["reserve", "--tag", "after", ...NO_PROBES]))
     expectValid()
-  })
+  }, 180_000)
 
   it("migrate killed after moving the first of three rows: every row is still at its source", async () => {
     const reserved = expectPort(sb.run(["reserve", ...NO_PROBES]))
@@ -168,7 +176,7 @@ describe("a writer SIGKILLed inside its transaction leaves nothing behind (§14)
     ])
     expectPort(sb.run(["reserve", ...NO_PROBES]))
     expectValid()
-  })
+  }, 180_000)
 
   it("reserve killed after writing its row: the row is not there, the same reserve then succeeds", async () => {
     expectPort(sb.run(["reserve", "--tag", "first", ...NO_PROBES]))
@@ -181,7 +189,7 @@ describe("a writer SIGKILLed inside its transaction leaves nothing behind (§14)
   })
 })
 
-describe("a raw BEGIN IMMEDIATE elsewhere: readers work, mutating commands exit 2 (§14)", () => {
+describe("a raw BEGIN IMMEDIATE elsewhere: readers work, mutating commands exit 2 (docs/database.md)", () => {
   it("every mutating command: exit 2, exact message, empty stdout, nothing committed", async () => {
     const reserved = expectPort(sb.run(["reserve", ...NO_PROBES]))
     const group = groupProject()
@@ -195,10 +203,10 @@ describe("a raw BEGIN IMMEDIATE elsewhere: readers work, mutating commands exit 
       holder.close()
     }
     expect(rows()).toEqual(before)
-  })
+  }, 180_000)
 })
 
-describe("the WAL switch on a writable open (semantics.md §13.2)", () => {
+describe("the WAL switch on a writable open (docs/database.md)", () => {
   it("a rollback-journal database read by another connection: busy timeout 0 → exit 2 naming the open; with a timeout it waits and switches", async () => {
     seed(sb, [{ path: "/w/a", port: MIN }])
     const reader = new Sqlite(dbFile(sb.dataDir), { timeout: 0 })
@@ -211,10 +219,23 @@ describe("the WAL switch on a writable open (semantics.md §13.2)", () => {
         runAsync(["reserve", "--busy-timeout", "0", ...NO_PROBES])
       ])
       for (const r of [list, reserve]) {
-        expect(r).toEqual({ code: 2, stdout: "", stderr: "Error: database lock timeout while opening, configuring, or migrating the database after 0s\n" })
+        expect(r).toEqual({
+          code: 2,
+          stdout: "",
+          stderr: `Error: database lock timeout while opening, configuring, or migrating the database after 0s\nhint: ${lockHint(0)}\n`
+        })
       }
-      setTimeout(() => reader.exec("COMMIT"), 500)
-      const waited = await runAsync(["list", "--format", "json", "--busy-timeout", "5"])
+      // With a timeout it waits: seen asleep in SQLite's busy handler while the reader holds
+      // its lock (so it cannot have finished), and it succeeds once the reader ends.
+      const waiting = startTrop(["--data-dir", sb.dataDir, "list", "--format", "json", "--busy-timeout", "60"], {
+        cwd: sb.work,
+        env: sb.baseEnv
+      })
+      running.push(waiting)
+      await waitingForLock(waiting, dbFile(sb.dataDir))
+      expect(waiting.exited()).toBe(false)
+      reader.exec("COMMIT")
+      const waited = await waiting.done
       expect({ code: waited.code, stderr: waited.stderr }).toEqual({ code: 0, stderr: "" })
       expect(JSON.parse(waited.stdout)).toHaveLength(1)
     } finally {

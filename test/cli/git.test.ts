@@ -6,7 +6,7 @@ import { cleanEnv } from "../support/cli.js"
 import { expectOk, expectPort, type JsonRow, listJson, makeSandbox, type Sandbox, seed, T0, T1 } from "./_helpers.js"
 
 /**
- * Git inference of project and task for new single reservations (semantics.md §5.1, §5.3),
+ * Git inference of project and task for new single reservations (docs/concepts.md),
  * with real repositories made by the git binary in temporary directories.
  */
 
@@ -66,7 +66,7 @@ const expectMeta = (expected: ReadonlyArray<readonly [string, Meta]>) => {
   )
 }
 
-describe.skipIf(gitMissing)("Git inference (semantics §5.3)", () => {
+describe.skipIf(gitMissing)("Git inference (docs/concepts.md)", () => {
   it("a repository on a branch: project = repository directory name, task = branch; nested directories too; 'feature/x' stays 'feature/x'", () => {
     const dir = repo("myrepo")
     reserveIn(dir)
@@ -172,7 +172,7 @@ describe.skipIf(gitMissing)("Git inference (semantics §5.3)", () => {
   })
 })
 
-describe.skipIf(gitMissing)("explicit values win over inference (semantics §5.1)", () => {
+describe.skipIf(gitMissing)("explicit values win over inference (docs/concepts.md)", () => {
   it("--project/--task, TROP_PROJECT, TROP_TASK, trop.yaml project, --clear-project, --clear-task", () => {
     const dir = repo("infer")
     const sub = (name: string) => {
@@ -207,7 +207,7 @@ describe.skipIf(gitMissing)("explicit values win over inference (semantics §5.1
   })
 })
 
-describe.skipIf(gitMissing)("invalid inferred names are dropped (semantics §4.6, §5.3)", () => {
+describe.skipIf(gitMissing)("invalid inferred names are dropped (docs/configuration.md, docs/concepts.md)", () => {
   it("a whitespace-only repository name gives no project (the branch is still used); an inferred name is trimmed", () => {
     const blank = repo("   ")
     const spaced = repo(" spaced ")

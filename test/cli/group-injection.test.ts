@@ -9,10 +9,10 @@ import type { Result, Sandbox } from "./_helpers.js"
 import { dbFile, exists, makeSandbox } from "./_helpers.js"
 
 /**
- * Group output can never inject shell code (semantics.md §8.6, cli.md §10.1): whatever the
+ * Group output can never inject shell code (docs/concepts.md, docs/output-formats.md): whatever the
  * service tags and `env` values of the YAML file, an invocation either fails closed (non-zero
  * exit, nothing on stdout, nothing written) or prints only `NAME=digits` assignments in the
- * chosen syntax. A second property compares the outcome with the spec's naming rules.
+ * chosen syntax. A second property compares the outcome with the documented naming rules (docs/configuration.md).
  * Private port range of this file: 28500-28999. Keep the total number of runs modest: each
  * one is a real process.
  */
@@ -187,8 +187,9 @@ const rowsAt = (dir: string): Array<StoredRow> => {
   }
 }
 
-const invoke = (dir: string, mode: Mode): Result =>
-  sb.run(["reserve-group", "trop.yaml", ...mode.args], { cwd: dir, env: { ...NO_SHELL, ...mode.env } })
+/** Asynchronous: a property's dozens of runs never block this process's event loop. */
+const invoke = (dir: string, mode: Mode): Promise<Result> =>
+  sb.runAsync(["reserve-group", "trop.yaml", ...mode.args], { cwd: dir, env: { ...NO_SHELL, ...mode.env } })
 
 const describeRun = (entries: ReturnType<typeof servicesOf>, mode: Mode, r: Result) =>
   JSON.stringify({ mode: mode.label, services: entries, code: r.code, stdout: r.stdout, stderr: r.stderr })
@@ -201,7 +202,7 @@ const expectClosed = (dir: string, r: Result, context: string) => {
   expect(rowsAt(dir), context).toEqual([])
 }
 
-// ---- the spec's naming rules (semantics.md §4.6, §8.6), as an oracle ----
+// ---- the documented naming rules (docs/configuration.md, docs/concepts.md), as an oracle ----
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const validName = (n: string) => n.length > 0 && Buffer.byteLength(n, "utf8") <= 255 && NAME.test(n) && !isRefused(n)
@@ -230,14 +231,14 @@ const oracle = (entries: ReturnType<typeof servicesOf>) => {
 
 const modeArb = fc.constantFrom(...MODES)
 
-describe("group output is injection-proof (semantics.md §8.6, cli.md §10.1)", () => {
-  it("every invocation fails closed or prints only NAME=digits lines in the chosen syntax", () => {
+describe("group output is injection-proof (docs/concepts.md, docs/output-formats.md)", () => {
+  it("every invocation fails closed or prints only NAME=digits lines in the chosen syntax", async () => {
     let successes = 0
-    fc.assert(
-      fc.property(servicesArb, modeArb, (inputs, mode) => {
+    await fc.assert(
+      fc.asyncProperty(servicesArb, modeArb, async (inputs, mode) => {
         const entries = servicesOf(inputs)
         const dir = writeGroup(entries)
-        const r = invoke(dir, mode)
+        const r = await invoke(dir, mode)
         const context = describeRun(entries, mode, r)
         if (r.code !== 0) {
           expectClosed(dir, r, context)
@@ -266,14 +267,14 @@ describe("group output is injection-proof (semantics.md §8.6, cli.md §10.1)", 
       }
     )
     expect(successes).toBeGreaterThan(0)
-  })
+  }, 300_000)
 
-  it("the outcome follows the naming rules exactly: invalid definitions are exit 7, valid ones print every service in tag order", () => {
-    fc.assert(
-      fc.property(servicesArb, modeArb, (inputs, mode) => {
+  it("the outcome follows the naming rules exactly: invalid definitions are exit 7, valid ones print every service in tag order", async () => {
+    await fc.assert(
+      fc.asyncProperty(servicesArb, modeArb, async (inputs, mode) => {
         const entries = servicesOf(inputs)
         const dir = writeGroup(entries)
-        const r = invoke(dir, mode)
+        const r = await invoke(dir, mode)
         const context = describeRun(entries, mode, r)
         const expected = oracle(entries)
         if (expected === undefined) {
@@ -299,5 +300,5 @@ describe("group output is injection-proof (semantics.md §8.6, cli.md §10.1)", 
         ]
       }
     )
-  })
+  }, 300_000)
 })

@@ -9,10 +9,16 @@ import * as GroupOutput from "../../src/cli/commands/GroupOutput.js"
 import type { RunOptions } from "../support/cli.js"
 import type { Result, Sandbox } from "./_helpers.js"
 import { ageRows, dbFile, expectError, expectRecent, exists, fmt, makeSandbox, T0, T1, withDb } from "./_helpers.js"
+import { expectHinted, lockHint, preferredWarning, unrelatedHint } from "./_hints.js"
+
+/** The way out of an incompatible group that always exists. */
+const FORCE_HINT = "pass --force to reserve the whole group anew (its ports may change)"
+/** ... and the one for a stray single reservation. */
+const releaseHint = (dir: string, tag: string) => `${FORCE_HINT}, or release a stray single reservation: trop release --path ${dir} --tag ${tag}`
 
 /**
- * `reserve-group` and `autoreserve` end to end (cli.md §9.4-9.5, §10.1-10.2, §11;
- * semantics.md §8). Private port range of this file: 28100-28199.
+ * `reserve-group` and `autoreserve` end to end (docs/cli.md, docs/output-formats.md;
+ * docs/concepts.md). Private port range of this file: 28100-28199.
  */
 const MIN = 28100
 const MAX = 28199
@@ -23,7 +29,7 @@ beforeEach(() => {
 })
 afterEach(() => sb.cleanup())
 
-/** Shell auto-detection inputs (cli.md §10.2) removed unless a test sets them. */
+/** Shell auto-detection inputs (docs/output-formats.md) removed unless a test sets them. */
 const NO_SHELL = { ZSH_VERSION: undefined, FISH_VERSION: undefined, PSModulePath: undefined, SHELL: undefined }
 
 const run = (args: ReadonlyArray<string>, options: RunOptions = {}): Result =>
@@ -93,7 +99,7 @@ const JSON_TEXT = `{\n  "10": ${MIN + 2},\n  "9": ${MIN + 3},\n  "api-v2": ${MIN
 const HUMAN = `Reserved ports:\n  10: ${MIN + 2}\n  9: ${MIN + 3}\n  api-v2: ${MIN + 1}\n  web: ${MIN}\n  é: ${MIN + 4}\n`
 const RESERVED5 = "Reserved 5 ports.\n"
 
-describe("output formats and shells (cli.md §10.1-10.2)", () => {
+describe("output formats and shells (docs/output-formats.md)", () => {
   beforeEach(() => {
     write(path.join(sb.work, "trop.yaml"), FIVE)
   })
@@ -161,7 +167,7 @@ describe("output formats and shells (cli.md §10.1-10.2)", () => {
   })
 })
 
-describe("stderr lines (cli.md §9.4-9.5, §11)", () => {
+describe("stderr lines (docs/cli.md)", () => {
   it("autoreserve prints Discovered config as a JSON string literal, then Reserved N ports.", () => {
     const dir = sb.dir("work", 'q"uo\\te dir')
     const file = write(path.join(dir, "trop.yaml"), group({ web: {} }))
@@ -183,7 +189,7 @@ describe("stderr lines (cli.md §9.4-9.5, §11)", () => {
   })
 })
 
-describe("dry runs (cli.md §9.4-9.5, semantics.md §8.8)", () => {
+describe("dry runs (docs/cli.md, docs/concepts.md)", () => {
   const plan = (...items: ReadonlyArray<string>) =>
     `Dry run - would perform the following actions:\n${items.map((l, i) => `  ${i + 1}. ${l}\n`).join("")}`
 
@@ -238,10 +244,12 @@ describe("dry runs (cli.md §9.4-9.5, semantics.md §8.8)", () => {
       )
     )
     write(file, group({ web: { offset: 2 }, api: { offset: 1 }, db: { offset: 3 } }))
-    expectError(
+    expectHinted(
       run(["reserve-group", "trop.yaml", "--dry-run"]),
       6,
-      `reservation conflict: existing group at ${w} is incompatible: stored group is missing a requested service`
+      `reservation conflict: existing group at ${w} is incompatible: requested service set does not match stored service set`,
+      `the stored group at ${w} lacks 'db'`,
+      FORCE_HINT
     )
     ok(
       run(["reserve-group", "trop.yaml", "--dry-run", "--force"]),
@@ -291,16 +299,17 @@ describe("dry runs (cli.md §9.4-9.5, semantics.md §8.8)", () => {
       `validation error for 'reservations.base': Base port ${MAX + 1} must be within port range ${MIN}..${MAX}`
     )
     const other = write(path.join(sb.root, "other", "g.yaml"), group({ web: {} }))
-    expectError(
+    expectHinted(
       run(["reserve-group", other, "--dry-run"]),
       1,
-      `path relationship violation: ${path.join(sb.root, "other")} and ${sb.work} are unrelated paths`
+      `path relationship violation: ${path.join(sb.root, "other")} and ${sb.work} are unrelated paths`,
+      unrelatedHint
     )
     expect(exists(sb.dataDir)).toBe(false)
   })
 })
 
-describe("refresh, idempotency and alternation (semantics.md §8.4, §8.7)", () => {
+describe("refresh, idempotency and alternation (docs/concepts.md)", () => {
   it("re-reserving is idempotent: same stdout, same ports, created_at kept, last_used_at refreshed", () => {
     write(path.join(sb.work, "trop.yaml"), FIVE)
     ok(run(["reserve-group", "trop.yaml"]), BASH, RESERVED5)
@@ -336,7 +345,7 @@ describe("refresh, idempotency and alternation (semantics.md §8.4, §8.7)", () 
   })
 })
 
-describe("changed shapes and --force (semantics.md §8.4)", () => {
+describe("changed shapes and --force (docs/concepts.md)", () => {
   const setup = () => {
     const file = write(path.join(sb.work, "trop.yaml"), group({ web: {}, api: { offset: 1 } }))
     ok(run(["reserve-group", "trop.yaml", "--task", "t1"]), `export API=${MIN + 1}\nexport WEB=${MIN}\n`, "Reserved 2 ports.\n")
@@ -355,19 +364,39 @@ describe("changed shapes and --force (semantics.md §8.4)", () => {
     ok(run(["autoreserve", "--quiet"]), `export WEB=${MIN + 7}\n`, "")
     expect((rows() ?? []).map((r) => [r.tag, r.port, r.created_at])).toEqual([["web", MIN + 7, T0]])
     expect(run(["reserve", "--tag", "extra"]).code).toBe(0)
-    expectError(run(["autoreserve"]), 6, conflict("requested service set does not match stored service set"))
+    // The hints name the tags that differ, and the ways out: --force, or releasing the stray one.
+    expectHinted(
+      run(["autoreserve"]),
+      6,
+      conflict("requested service set does not match stored service set"),
+      `the stored group at ${sb.work} has 'extra', which the configuration does not list`,
+      releaseHint(sb.work, "extra")
+    )
     write(file, group({ web: {}, api: { offset: 1 } }))
-    expectError(run(["reserve-group", "trop.yaml"]), 6, conflict("stored group is missing a requested service"))
+    expectHinted(
+      run(["reserve-group", "trop.yaml"]),
+      6,
+      conflict("requested service set does not match stored service set"),
+      `the stored group at ${sb.work} lacks 'api' and has 'extra', which the configuration does not list`,
+      releaseHint(sb.work, "extra")
+    )
     expect((rows() ?? []).map((r) => r.tag)).toEqual(["extra", "web"])
   })
 
   it("a partial group (service added) fails with exit 6 and writes nothing", () => {
     const { before, file } = setup()
     write(file, group({ web: {}, api: { offset: 1 }, db: { offset: 2 } }))
-    expectError(run(["reserve-group", "trop.yaml"]), 6, conflict("stored group is missing a requested service"))
-    expectError(run(["autoreserve"]), 6, conflict("stored group is missing a requested service"))
+    const lacksDb = `the stored group at ${sb.work} lacks 'db'`
+    expectHinted(run(["reserve-group", "trop.yaml"]), 6, conflict("requested service set does not match stored service set"), lacksDb, FORCE_HINT)
+    expectHinted(run(["autoreserve"]), 6, conflict("requested service set does not match stored service set"), lacksDb, FORCE_HINT)
     write(file, group({ web: {} }))
-    expectError(run(["reserve-group", "trop.yaml"]), 6, conflict("requested service set does not match stored service set"))
+    expectHinted(
+      run(["reserve-group", "trop.yaml"]),
+      6,
+      conflict("requested service set does not match stored service set"),
+      `the stored group at ${sb.work} has 'api', which the configuration does not list`,
+      releaseHint(sb.work, "api")
+    )
     expect(rows()).toEqual(before)
   })
 
@@ -377,9 +406,15 @@ describe("changed shapes and --force (semantics.md §8.4)", () => {
     ageRows(sb.dataDir, T0, T1)
     const before = rows()
     write(file, { reservations: { base: MIN + 20, services: { web: {}, api: { offset: 1 } } } })
-    expectError(run(["reserve-group", "trop.yaml"]), 6, conflict("a stored service mapping is outside the current scan range"))
+    // Same tags: only --force gets past it.
+    expectHinted(run(["reserve-group", "trop.yaml"]), 6, conflict("a stored service mapping is outside the current scan range"), FORCE_HINT)
     write(file, group({ web: { offset: 5 }, api: { offset: 1 } }))
-    expectError(run(["autoreserve"]), 6, conflict(`stored offset mappings imply different bases (${MIN + 10} and ${MIN + 5})`))
+    expectHinted(
+      run(["autoreserve"]),
+      6,
+      conflict(`stored offset mappings imply different bases (${MIN + 5} and ${MIN + 10})`),
+      FORCE_HINT
+    )
     expect(rows()).toEqual(before)
   })
 
@@ -416,7 +451,7 @@ describe("changed shapes and --force (semantics.md §8.4)", () => {
   })
 })
 
-describe("metadata (semantics.md §5.1-5.2, cli.md §9.4)", () => {
+describe("metadata (docs/concepts.md, docs/cli.md)", () => {
   it("--task is stored, kept when omitted, sticky when changed; TROP_TASK feeds it", () => {
     write(path.join(sb.work, "trop.yaml"), group({ web: {} }))
     expect(run(["reserve-group", "trop.yaml", "--task", " t1 "]).code).toBe(0)
@@ -457,7 +492,7 @@ describe("metadata (semantics.md §5.1-5.2, cli.md §9.4)", () => {
     expect(rows() ?? []).toEqual([])
   })
 
-  it("a group --task has no length limit, only trimming and non-emptiness (semantics.md §4.6)", () => {
+  it("a group --task has no length limit, only trimming and non-emptiness (docs/configuration.md)", () => {
     write(path.join(sb.work, "trop.yaml"), group({ web: {} }))
     const long = "t".repeat(300)
     ok(run(["autoreserve", "--quiet", "--task", ` ${long} `]), `export WEB=${MIN}\n`, "")
@@ -484,7 +519,7 @@ describe("metadata (semantics.md §5.1-5.2, cli.md §9.4)", () => {
   })
 })
 
-describe("configuration sources (semantics.md §4.4, §8.1; cli.md §7)", () => {
+describe("configuration sources (docs/configuration.md, docs/concepts.md)", () => {
   it("trop.local.yaml's group replaces trop.yaml's (autoreserve and reserve-group trop.yaml)", () => {
     write(path.join(sb.work, "trop.yaml"), group({ web: {}, api: { offset: 1 } }, { project: "base" }))
     const local = write(path.join(sb.work, "trop.local.yaml"), group({ db: { offset: 3 } }))
@@ -535,10 +570,11 @@ describe("configuration sources (semantics.md §4.4, §8.1; cli.md §7)", () => 
     ok(run(["reserve-group", "svc/group.yaml"], { env }), `export WEB=${MIN + 60}\n`, "Reserved 1 ports.\n")
     expect((rows() ?? []).map((r) => [r.path, r.tag, r.port, r.project])).toEqual([[dir, "web", MIN + 60, null]])
     // the environment still overrides the named file: the stored port is now below the range
-    expectError(
+    expectHinted(
       run(["reserve-group", "svc/group.yaml"], { env: { TROP_PORT_MIN: String(MIN + 70), TROP_PORT_MAX: undefined } }),
       6,
-      `reservation conflict: existing group at ${dir} is incompatible: a stored service mapping is outside the current scan range`
+      `reservation conflict: existing group at ${dir} is incompatible: a stored service mapping is outside the current scan range`,
+      FORCE_HINT
     )
   })
 
@@ -593,7 +629,7 @@ describe("configuration sources (semantics.md §4.4, §8.1; cli.md §7)", () => 
   })
 })
 
-describe("argument and pre-flight errors (cli.md §9.4-9.5)", () => {
+describe("argument and pre-flight errors (docs/cli.md)", () => {
   it("reserve-group: missing file or a directory → exit 4 before configuration", () => {
     const env = { TROP_PORT_MIN: "abc" }
     expectError(run(["reserve-group", "nope.yaml"], { env }), 4, "Invalid arguments: Configuration file not found: nope.yaml")
@@ -644,7 +680,7 @@ describe("argument and pre-flight errors (cli.md §9.4-9.5)", () => {
   })
 })
 
-describe("the file argument is an explicit path (cli.md §8.1)", () => {
+describe("the file argument is an explicit path (docs/concepts.md)", () => {
   it("~/file is expanded against HOME before the pre-flight check", () => {
     write(path.join(sb.home, "g.yaml"), group({ web: {} }))
     ok(run(["reserve-group", "~/g.yaml"], { cwd: sb.home }), `export WEB=${MIN}\n`, "Reserved 1 ports.\n")
@@ -653,7 +689,7 @@ describe("the file argument is an explicit path (cli.md §8.1)", () => {
   })
 })
 
-describe("occupancy (semantics.md §8.4-8.5)", () => {
+describe("occupancy (docs/concepts.md)", () => {
   it("an occupied port is never handed out, not even with --force; --skip-occupancy-check skips the probe", async () => {
     const server = net.createServer()
     await new Promise<void>((resolve, reject) => {
@@ -662,7 +698,11 @@ describe("occupancy (semantics.md §8.4-8.5)", () => {
     })
     try {
       write(path.join(sb.work, "a", "trop.yaml"), group({ web: { preferred: MIN }, api: { offset: 1 } }))
-      ok(run(["reserve-group", "a/trop.yaml", "--force"]), `export API=${MIN + 2}\nexport WEB=${MIN + 1}\n`, "Reserved 2 ports.\n")
+      ok(
+        run(["reserve-group", "a/trop.yaml", "--force"]),
+        `export API=${MIN + 2}\nexport WEB=${MIN + 1}\n`,
+        `${preferredWarning(MIN, "occupied", MIN + 1, "web")}Reserved 2 ports.\n`
+      )
       write(path.join(sb.work, "b", "trop.yaml"), group({ web: { preferred: MIN } }))
       ok(run(["reserve-group", "b/trop.yaml", "--skip-occupancy-check"]), `export WEB=${MIN}\n`, "Reserved 1 ports.\n")
     } finally {
@@ -671,12 +711,12 @@ describe("occupancy (semantics.md §8.4-8.5)", () => {
   })
 })
 
-describe("path guard (semantics.md §3.3)", () => {
+describe("path guard (docs/concepts.md)", () => {
   it("a group file in an unrelated directory → exit 1; --allow-unrelated-path and --force bypass", () => {
     const other = path.join(sb.root, "other")
     write(path.join(other, "g.yaml"), group({ web: {} }))
     const message = `path relationship violation: ${other} and ${sb.work} are unrelated paths`
-    expectError(run(["reserve-group", "../other/g.yaml"]), 1, message)
+    expectHinted(run(["reserve-group", "../other/g.yaml"]), 1, message, unrelatedHint)
     expect(rows() ?? []).toEqual([])
     ok(run(["reserve-group", "../other/g.yaml", "--allow-unrelated-path"]), `export WEB=${MIN}\n`, "Reserved 1 ports.\n")
     ok(run(["reserve-group", "../other/g.yaml", "--force"]), `export WEB=${MIN}\n`, "Reserved 1 ports.\n")
@@ -685,22 +725,24 @@ describe("path guard (semantics.md §3.3)", () => {
   })
 })
 
-describe("atomicity of the output (semantics.md §8.7, §14)", () => {
+describe("atomicity of the output (docs/concepts.md, docs/database.md)", () => {
   it("stdout is printed only after commit: a lock timeout prints nothing and commits nothing", () => {
     write(path.join(sb.work, "trop.yaml"), group({ web: {}, api: { offset: 1 } }))
     expect(run(["list"]).code).toBe(0)
     const db = new Sqlite(dbFile(sb.dataDir))
     try {
       db.prepare("BEGIN IMMEDIATE").run()
-      expectError(
+      expectHinted(
         run(["--busy-timeout", "0", "reserve-group", "trop.yaml"]),
         2,
-        "database lock timeout while starting an immediate database transaction after 0s"
+        "database lock timeout while starting an immediate database transaction after 0s",
+        lockHint(0)
       )
-      expectError(
+      expectHinted(
         run(["autoreserve", "--busy-timeout", "0", "--dry-run"]),
         2,
-        "database lock timeout while starting an immediate database transaction after 0s"
+        "database lock timeout while starting an immediate database transaction after 0s",
+        lockHint(0)
       )
       db.prepare("ROLLBACK").run()
     } finally {
@@ -747,7 +789,7 @@ describe("tags from the YAML document", () => {
   })
 })
 
-describe("defensive validation at output time (semantics.md §8.6; in-process)", () => {
+describe("defensive validation at output time (docs/concepts.md; in-process)", () => {
   const entry = (tag: string, name: string, port: number) => ({ tag, name, port })
   const problemOf = (entries: ReadonlyArray<ReturnType<typeof entry>>, format: GroupOutput.GroupFormat) =>
     Either.match(GroupOutput.render(entries, format, "bash"), { onLeft: (e) => e.message, onRight: () => "rendered" })

@@ -114,7 +114,9 @@ describe("init --overwrite takes the write lock", () => {
       expect(r).toEqual({
         code: 2,
         stdout: "",
-        stderr: "Error: database lock timeout while starting an immediate database transaction after 1s\n"
+        // The first line as before, then the lock timeout's hint.
+        stderr: "Error: database lock timeout while starting an immediate database transaction after 1s\n" +
+          "hint: another process held the database lock for 1s; retry, or raise --busy-timeout\n"
       })
       holder.exec("COMMIT")
       expect(count(holder)).toBe(1)

@@ -3,8 +3,9 @@ import * as path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { trop } from "../support/cli.js"
 import { dbFile, expectError, expectOk, exists, makeSandbox, type Sandbox, seed, withDb } from "./_helpers.js"
+import { expectHinted } from "./_hints.js"
 
-/** `trop init` (cli.md §9.19, §4; semantics.md §13.10). */
+/** `trop init` (docs/cli.md, docs/database.md). */
 
 let sb: Sandbox
 beforeEach(() => {
@@ -12,7 +13,7 @@ beforeEach(() => {
 })
 afterEach(() => sb.cleanup())
 
-/** The template of semantics.md §13.10, verbatim. */
+/** The `init --with-config` template, verbatim. */
 const TEMPLATE = `# Trop Configuration File
 # See documentation for available options
 
@@ -167,15 +168,16 @@ describe("live runs", () => {
 })
 
 describe("an existing database", () => {
-  it("without --overwrite → exit 6, the database untouched (bytes and mtime)", () => {
+  it("without --overwrite → exit 6: already initialized, nothing to do; --overwrite named only as destructive; the database untouched (bytes and mtime)", () => {
     seed(sb, [{ path: "/x", port: 5001 }])
     const before = fs.readFileSync(db())
     const old = new Date("2020-01-02T03:04:05Z")
     fs.utimesSync(db(), old, old)
-    expectError(
+    expectHinted(
       sb.run(["init", "--with-config"]),
       6,
-      `validation error for 'database': Database already exists at ${db()}. Use --overwrite to replace it.`
+      `Database already exists at ${db()}: trop is already initialized here, nothing needs doing`,
+      "only to start over with no reservations: 'trop init --overwrite' deletes every reservation"
     )
     expect(fs.readFileSync(db()).equals(before)).toBe(true)
     expect(fs.statSync(db()).mtimeMs).toBe(old.getTime())
@@ -212,7 +214,7 @@ describe("an existing database", () => {
   })
 })
 
-describe("which data directory (cli.md §4)", () => {
+describe("which data directory (docs/cli.md)", () => {
   const initialized = (dir: string) => lines(`Initialized trop in: ${dir}`, "  - Created data directory", "  - Created database")
 
   it("trop --data-dir X init, trop init --data-dir X and TROP_DATA_DIR=X trop init all use X", () => {
@@ -250,7 +252,7 @@ describe("which data directory (cli.md §4)", () => {
   })
 })
 
-describe("configuration scope Defaults + Env + CLI (cli.md §7, §9.19)", () => {
+describe("configuration scope Defaults + Env + CLI (docs/configuration.md, docs/cli.md)", () => {
   it("an invalid TROP_* variable fails with exit 7 before anything is created", () => {
     expectError(
       sb.run(["init", "--with-config"], { env: { TROP_BUSY_TIMEOUT: "soon" } }),

@@ -2,7 +2,7 @@ import * as path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { dbFile, expectOk, exists, makeSandbox, type Sandbox, seed, type SeedRow } from "./_helpers.js"
 
-/** `trop list-projects` (cli.md §9.20): distinct non-null projects in UTF-8 byte order. */
+/** `trop list-projects` (docs/cli.md): distinct non-null projects in UTF-8 byte order. */
 
 // Private port range of this file.
 const MIN = 32400
@@ -42,7 +42,7 @@ describe("list-projects", () => {
 
   it("prints nothing at all when no reservation has a project, or when there are none", () => {
     expectOk(sb.run(["list-projects"]), "")
-    // a read command auto-creates the database (D10 quirk)
+    // a read command auto-creates the database
     expect(exists(dbFile(sb.dataDir))).toBe(true)
     seed(sb, rows([null, null]))
     expectOk(sb.run(["list-projects"]), "")

@@ -20,7 +20,7 @@ import {
 } from "./_helpers.js"
 
 /**
- * `trop migrate` (cli.md §9.21, semantics.md §11, D7): exact and recursive moves, preserved
+ * `trop migrate` (docs/cli.md, docs/concepts.md): exact and recursive moves, preserved
  * columns, overlap and conflict handling, the exact plan printout, dry runs and --quiet.
  */
 
@@ -104,7 +104,7 @@ describe("exact mode", () => {
     expect(snapshot()).toEqual(before)
   })
 
-  it("--from equal to --to is an overlap (D7), even with --force", () => {
+  it("--from equal to --to is an overlap (docs/concepts.md), even with --force", () => {
     seedTypical()
     const before = snapshot()
     const msg =
@@ -184,7 +184,7 @@ describe("recursive mode", () => {
     expect(snapshot()).toEqual(before)
   })
 
-  it("a destination inside the migrated set is rejected as an overlap (D7), with and without --force", () => {
+  it("a destination inside the migrated set is rejected as an overlap (docs/concepts.md), with and without --force", () => {
     seed(sb, [
       { path: p("a"), port: MIN, created_at: T0, last_used_at: T1 },
       { path: p("a", "b"), port: MIN + 1, created_at: T0, last_used_at: T1 },
@@ -312,7 +312,7 @@ describe("dry run, quiet, arguments", () => {
     expect(listJson(sb).map(key)).toContain(p("r"))
   })
 
-  // cli.md §9.21 "Opens the database, resolves both paths, then plans"; semantics §11 step 1.
+  // The database opens first, then both paths resolve, then the plan is made (docs/cli.md).
   const bad = "~nosuchtropuser/x"
 
   it("opens the database before resolving the paths: auto-init disabled and no trop.db → exit 3 even with an invalid --from", () => {

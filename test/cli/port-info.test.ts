@@ -16,7 +16,7 @@ import {
 import { asNobody, commOfSelf, SELF, Sockets, useNodeTitle, withoutIpv6, withoutPrivileges } from "./_sockets.js"
 
 /**
- * `trop port-info <PORT>` (cli.md §9.12, §11; semantics.md §6; D3) with real listeners opened
+ * `trop port-info <PORT>` (docs/cli.md, docs/concepts.md) with real listeners opened
  * by this test process. Private port range of this file: 33080-33099 (plus the privileged
  * ports 1020-1021 for probe failures). Every listener is closed after its test.
  */
@@ -77,7 +77,7 @@ describe("preconditions of this file", () => {
   })
 })
 
-describe("the reservation report (cli.md §9.12)", () => {
+describe("the reservation report (docs/cli.md)", () => {
   it("a tagged reservation with project and task: every line, in order", () => {
     const dir = sb.dir("projects", "shop")
     seed(sb, [{ path: dir, tag: "web", port: 33080, project: "shop", task: "feature-1" }])
@@ -139,7 +139,7 @@ describe("the reservation report (cli.md §9.12)", () => {
   })
 })
 
-describe("--include-occupancy (cli.md §9.12; semantics.md §6)", () => {
+describe("--include-occupancy (docs/cli.md, docs/concepts.md)", () => {
   it("a free port is available, reserved or not", () => {
     seed(sb, [{ path: sb.work, port: 33088 }])
     expectOk(info(33089, "--include-occupancy"), text(notReserved(33089), ...AVAILABLE))
@@ -240,7 +240,7 @@ describe("--include-occupancy (cli.md §9.12; semantics.md §6)", () => {
   })
 })
 
-describe("arguments (cli.md §2, §9.10, §9.12)", () => {
+describe("arguments (docs/cli.md)", () => {
   it("every occupancy flag requires --include-occupancy (usage error, exit 4)", () => {
     for (const flag of ["--skip-occupancy-check", "--skip-tcp", "--skip-udp", "--skip-ipv6", "--skip-ipv4", "--check-all-interfaces"]) {
       expectUsageError(info(33098, flag), flag, "--include-occupancy")
@@ -281,7 +281,7 @@ describe("owners and probe failures that trop cannot fully see", () => {
     )
   })
 
-  it("EACCES below 1024: possibly occupied, then one `probe failed` line per probe in probe order (D3)", (ctx) => {
+  it("EACCES below 1024: possibly occupied, then one `probe failed` line per probe in probe order (docs/concepts.md)", (ctx) => {
     const runner = withoutPrivileges(sb, [1020])
     if (typeof runner === "string") return ctx.skip(runner)
     // The reason is the operating system's message: not part of the contract.
@@ -300,7 +300,7 @@ describe("owners and probe failures that trop cannot fully see", () => {
     check(["--skip-udp", "--skip-ipv6", "--quiet"], ["tcp4"])
   })
 
-  it("an address family missing on the host: skipped with one warning on stderr, unless --quiet (D3)", (ctx) => {
+  it("an address family missing on the host: skipped with one warning on stderr, unless --quiet (docs/concepts.md)", (ctx) => {
     const runner = withoutIpv6(sb, 33099)
     if (typeof runner === "string") return ctx.skip(runner)
     const r = runner.run(["port-info", "33099", "--include-occupancy"])

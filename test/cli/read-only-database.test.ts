@@ -152,5 +152,5 @@ describe.skipIf(typeof nobody === "string")(`a trop.db this process may not writ
     // (SQLite's rule); the writer's next run does.
     expect(sb.run(["list"]).code).toBe(0)
     expect(files()).toEqual(["trop.db"])
-  })
+  }, 180_000)
 })

@@ -13,6 +13,7 @@ import {
   type Sandbox,
   seed
 } from "./_helpers.js"
+import { expectHinted, unrelatedHint } from "./_hints.js"
 
 const MIN = 22000
 const MAX = 22099
@@ -29,7 +30,7 @@ beforeEach(() => {
 })
 afterEach(() => sb.cleanup())
 
-/** Display key (cli.md §8.2). */
+/** Display key (docs/cli.md). */
 const key = (p: string, tag?: string | null) => (tag ? `${p}:${tag}` : p)
 
 const ALL = () => [
@@ -58,7 +59,7 @@ const without = (...gone: Array<string>) => ALL().filter((k) => !gone.includes(k
 
 const TAG_MSG = "Invalid arguments: validation error for 'tag': tag must be non-empty after trimming whitespace"
 
-describe("release: selection (semantics §10)", () => {
+describe("release: selection (docs/concepts.md)", () => {
   it("without a tag option releases every tag at exactly the path (not descendants, not /ab)", () => {
     fixture()
     expectOk(sb.run(["release", "--path", A]), "", "Released reservation successfully\n")
@@ -266,11 +267,17 @@ describe("release: errors", () => {
   it("an unrelated path → exit 1 exact message; nothing deleted", () => {
     const other = path.join(sb.root, "other")
     seed(sb, [{ path: other, port: MIN }])
-    expectError(sb.run(["release", "--path", other]), 1, `path relationship violation: ${other} and ${sb.work} are unrelated paths`)
-    expectError(
+    expectHinted(
+      sb.run(["release", "--path", other]),
+      1,
+      `path relationship violation: ${other} and ${sb.work} are unrelated paths`,
+      unrelatedHint
+    )
+    expectHinted(
       sb.run(["release", "--path", other, "--dry-run"]),
       1,
-      `path relationship violation: ${other} and ${sb.work} are unrelated paths`
+      `path relationship violation: ${other} and ${sb.work} are unrelated paths`,
+      unrelatedHint
     )
     expect(remaining()).toEqual([other])
   })
@@ -278,7 +285,12 @@ describe("release: errors", () => {
   it("/x/a is unrelated to cwd /x/ab", () => {
     const ab = sb.dir("ab")
     const a = path.join(sb.root, "a")
-    expectError(sb.run(["release", "--path", a], { cwd: ab }), 1, `path relationship violation: ${a} and ${ab} are unrelated paths`)
+    expectHinted(
+      sb.run(["release", "--path", a], { cwd: ab }),
+      1,
+      `path relationship violation: ${a} and ${ab} are unrelated paths`,
+      unrelatedHint
+    )
   })
 
   it("--force, --allow-unrelated-path and TROP_ALLOW_UNRELATED_PATH bypass the guard", () => {

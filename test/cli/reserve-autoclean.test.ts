@@ -2,7 +2,6 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import {
-  expectError,
   expectOk,
   listJson,
   makeSandbox,
@@ -11,9 +10,10 @@ import {
   type SeedRow,
   withDb
 } from "./_helpers.js"
+import { exhaustedHint, expectHinted } from "./_hints.js"
 
 /**
- * reserve's automatic cleanup on exhaustion (semantics.md §7.6, §9.4; cli.md §9.1): one
+ * reserve's automatic cleanup on exhaustion (docs/concepts.md, docs/cli.md): one
  * cleanup and one retry inside reserve's transaction, its warning and dry-run line, the
  * policy switches and the rollback of a failed retry.
  */
@@ -36,8 +36,24 @@ const range = ["--min", String(lo), "--max", String(hi)]
 
 const success = (pruned: number, expired: number) =>
   `Warning: Automatic cleanup after initial port exhaustion pruned ${pruned} and expired ${expired} reservation(s); allocation succeeded on the single retry.\n`
-const afterCleanup = (blockers: string, pruned: number, expired: number, policy: string, r = `${lo}-${hi}`) =>
-  `port range ${r} exhausted after cleanup: remaining blockers after the single retry: ${blockers}; automatic cleanup pruned ${pruned} and expired ${expired} reservation(s); ${policy}`
+/** A rolled-back cleanup that removed rows is told as what it would have done and `freed`. */
+const afterCleanup = (
+  blockers: string,
+  pruned: number,
+  expired: number,
+  policy: string,
+  r = `${lo}-${hi}`,
+  freed: ReadonlyArray<number> = []
+) =>
+  `port range ${r} exhausted after cleanup: remaining blockers after the single retry: ${blockers}; ${
+    freed.length === 0
+      ? `automatic cleanup pruned ${pruned} and expired ${expired} reservation(s)`
+      : `automatic cleanup would have pruned ${pruned} and expired ${expired} reservation(s), freeing port${
+        freed.length === 1 ? "" : "s"
+      } ${freed.join(", ")} but no usable port of the range, so nothing was removed`
+  }; ${policy}`
+/** The hint of the range lo-hi held by two reservations (`full()`). */
+const fullHint = (cleanup: "skipped" | "rolled back") => exhaustedHint(2, `${lo}-${hi}`, cleanup)
 const skipped = `port range ${lo}-${hi} exhausted: cleanup was skipped (automatic pruning and expiration disabled); remaining blockers: reserved`
 
 const snapshot = () => withDb(sb.dataDir, (db) => db.prepare("SELECT * FROM reservations ORDER BY path, tag").all())
@@ -132,24 +148,26 @@ describe("automatic cleanup succeeds on the single retry", () => {
   it("the effective expire_after_days is used (TROP_EXPIRE_AFTER_DAYS, trop.yaml)", () => {
     const { a, b, c } = full({ bAgeDays: 10 })
     // 10 days + 1 s old: kept with the default 30 days → exhausted.
-    expectError(
+    expectHinted(
       sb.run(["reserve", "--path", c, ...range]),
       6,
-      afterCleanup("reserved", 0, 0, "automatic pruning and expiration enabled")
+      afterCleanup("reserved", 0, 0, "automatic pruning and expiration enabled"),
+      fullHint("rolled back")
     )
     fs.writeFileSync(path.join(sb.work, "trop.yaml"), "cleanup:\n  expire_after_days: 10\n")
     // The environment beats trop.yaml.
-    expectError(
+    expectHinted(
       sb.run(["reserve", "--path", c, ...range], { env: { TROP_EXPIRE_AFTER_DAYS: "11" } }),
       6,
-      afterCleanup("reserved", 0, 0, "automatic pruning and expiration enabled")
+      afterCleanup("reserved", 0, 0, "automatic pruning and expiration enabled"),
+      fullHint("rolled back")
     )
     expect(keys()).toEqual([a, b])
     expectOk(sb.run(["reserve", "--path", c, ...range]), `${hi}\n`, success(0, 1))
     expect(keys()).toEqual([a, c])
   })
 
-  it("uninspectable paths emit no warning inside reserve (semantics §9.4) and are kept", () => {
+  it("uninspectable paths emit no warning inside reserve (docs/concepts.md) and are kept", () => {
     const a = sb.dir("work", "a")
     const loop = path.join(sb.work, "loop")
     fs.symlinkSync(loop, loop)
@@ -176,16 +194,16 @@ describe("automatic cleanup succeeds on the single retry", () => {
   })
 })
 
-describe("cleanup policy switches (semantics §7.6)", () => {
+describe("cleanup policy switches (docs/concepts.md)", () => {
   it("--disable-autoprune: a gone directory is not pruned → exhausted, naming the policy; rows untouched", () => {
     const { c } = full({ aGone: true })
     const before = snapshot()
     const msg = afterCleanup("reserved", 0, 0, "automatic pruning disabled")
-    expectError(sb.run(["reserve", "--path", c, ...range, "--disable-autoprune"]), 6, msg)
-    expectError(sb.run(["reserve", "--path", c, ...range], { env: { TROP_DISABLE_AUTOPRUNE: "true" } }), 6, msg)
-    expectError(sb.run(["reserve", "--path", c, ...range, "--disable-autoprune", "--dry-run"]), 6, msg)
+    expectHinted(sb.run(["reserve", "--path", c, ...range, "--disable-autoprune"]), 6, msg, fullHint("rolled back"))
+    expectHinted(sb.run(["reserve", "--path", c, ...range], { env: { TROP_DISABLE_AUTOPRUNE: "true" } }), 6, msg, fullHint("rolled back"))
+    expectHinted(sb.run(["reserve", "--path", c, ...range, "--disable-autoprune", "--dry-run"]), 6, msg, fullHint("rolled back"))
     fs.writeFileSync(path.join(sb.work, "trop.yaml"), "disable_autoprune: true\n")
-    expectError(sb.run(["reserve", "--path", c, ...range]), 6, msg)
+    expectHinted(sb.run(["reserve", "--path", c, ...range]), 6, msg, fullHint("rolled back"))
     expect(snapshot()).toEqual(before)
     // The environment's false beats trop.yaml's true: pruning runs again.
     expectOk(sb.run(["reserve", "--path", c, ...range], { env: { TROP_DISABLE_AUTOPRUNE: "false" } }), `${lo}\n`, success(1, 0))
@@ -207,29 +225,30 @@ describe("cleanup policy switches (semantics §7.6)", () => {
     const { c } = full({ bAgeDays: 31 })
     const before = snapshot()
     const msg = afterCleanup("reserved", 0, 0, "automatic expiration disabled")
-    expectError(sb.run(["reserve", "--path", c, ...range, "--disable-autoexpire"]), 6, msg)
-    expectError(sb.run(["reserve", "--path", c, ...range], { env: { TROP_DISABLE_AUTOEXPIRE: "1" } }), 6, msg)
+    expectHinted(sb.run(["reserve", "--path", c, ...range, "--disable-autoexpire"]), 6, msg, fullHint("rolled back"))
+    expectHinted(sb.run(["reserve", "--path", c, ...range], { env: { TROP_DISABLE_AUTOEXPIRE: "1" } }), 6, msg, fullHint("rolled back"))
     expect(snapshot()).toEqual(before)
   })
 
   it("--disable-autoclean (or both switches, from any layer) skips the cleanup entirely; --force does not override", () => {
     const { c } = full({ aGone: true, bAgeDays: 31 })
     const before = snapshot()
-    expectError(sb.run(["reserve", "--path", c, ...range, "--disable-autoclean"]), 6, skipped)
-    expectError(sb.run(["reserve", "--path", c, ...range, "--disable-autoclean", "--force"]), 6, skipped)
-    expectError(sb.run(["reserve", "--path", c, ...range, "--disable-autoclean", "--dry-run"]), 6, skipped)
-    expectError(
+    expectHinted(sb.run(["reserve", "--path", c, ...range, "--disable-autoclean"]), 6, skipped, fullHint("skipped"))
+    expectHinted(sb.run(["reserve", "--path", c, ...range, "--disable-autoclean", "--force"]), 6, skipped, fullHint("skipped"))
+    expectHinted(sb.run(["reserve", "--path", c, ...range, "--disable-autoclean", "--dry-run"]), 6, skipped, fullHint("skipped"))
+    expectHinted(
       sb.run(["reserve", "--path", c, ...range, "--disable-autoexpire"], { env: { TROP_DISABLE_AUTOPRUNE: "on" } }),
       6,
-      skipped
+      skipped,
+      fullHint("skipped")
     )
     fs.writeFileSync(path.join(sb.work, "trop.yaml"), "disable_autoprune: true\ndisable_autoexpire: true\n")
-    expectError(sb.run(["reserve", "--path", c, ...range]), 6, skipped)
+    expectHinted(sb.run(["reserve", "--path", c, ...range]), 6, skipped, fullHint("skipped"))
     expect(snapshot()).toEqual(before)
   })
 })
 
-describe("a failed retry rolls the cleanup back (semantics §7.6 step 4)", () => {
+describe("a failed retry rolls the cleanup back (docs/concepts.md)", () => {
   it("pruned and expired rows outside the range survive when the retry still finds no port", () => {
     const a = sb.dir("work", "a")
     const c = sb.dir("work", "c")
@@ -242,10 +261,11 @@ describe("a failed retry rolls the cleanup back (semantics §7.6 step 4)", () =>
       { path: live, port: MIN + 51, created_at: t, last_used_at: t - 45 * DAY }
     ])
     const before = snapshot()
-    expectError(
+    expectHinted(
       sb.run(["reserve", "--path", c, "--min", String(lo), "--max", String(lo)]),
       6,
-      afterCleanup("reserved", 1, 1, "automatic pruning and expiration enabled", `${lo}-${lo}`)
+      afterCleanup("reserved", 1, 1, "automatic pruning and expiration enabled", `${lo}-${lo}`, [MIN + 50, MIN + 51]),
+      exhaustedHint(1, `${lo}-${lo}`, "rolled back")
     )
     expect(snapshot()).toEqual(before)
     expect(keys()).toEqual([a, gone, live])
@@ -259,10 +279,11 @@ describe("a failed retry rolls the cleanup back (semantics §7.6 step 4)", () =>
     const t = now()
     seed(sb, [{ path: gone, port: MIN + 70, created_at: t, last_used_at: t }])
     const before = snapshot()
-    expectError(
+    expectHinted(
       sb.run(["reserve", "--path", c, ...wide], { env }),
       6,
-      afterCleanup("reserved, excluded", 1, 0, "automatic pruning and expiration enabled", `${lo}-${hi + 1}`)
+      afterCleanup("reserved, excluded", 1, 0, "automatic pruning and expiration enabled", `${lo}-${hi + 1}`, [MIN + 70]),
+      exhaustedHint(2, `${lo}-${hi + 1}`, "rolled back")
     )
     expect(snapshot()).toEqual(before)
   })

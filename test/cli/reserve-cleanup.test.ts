@@ -15,6 +15,7 @@ import {
   T0,
   T0_TEXT
 } from "./_helpers.js"
+import { exhaustedHint, expectHinted, preferredWarning } from "./_hints.js"
 
 // Private port range of this file (see _helpers.ts).
 const MIN = 26000
@@ -26,7 +27,7 @@ beforeEach(() => {
 })
 afterEach(() => sb.cleanup())
 
-describe("reserve: exhaustion and automatic cleanup (semantics §7.6)", () => {
+describe("reserve: exhaustion and automatic cleanup (docs/concepts.md)", () => {
   const lo = MIN + 97
   const hi = MIN + 98
   const range = ["--min", String(lo), "--max", String(hi)]
@@ -42,12 +43,14 @@ describe("reserve: exhaustion and automatic cleanup (semantics §7.6)", () => {
   it("with cleanup disabled: the exact 'cleanup was skipped' message (exit 6)", () => {
     const { c } = fill()
     const msg = `port range ${lo}-${hi} exhausted: cleanup was skipped (automatic pruning and expiration disabled); remaining blockers: reserved`
-    expectError(sb.run(["reserve", "--path", c, ...range, "--disable-autoclean"]), 6, msg)
-    expectError(sb.run(["reserve", "--path", c, ...range, "--disable-autoprune", "--disable-autoexpire"]), 6, msg)
-    expectError(
+    const hint = exhaustedHint(2, `${lo}-${hi}`, "skipped")
+    expectHinted(sb.run(["reserve", "--path", c, ...range, "--disable-autoclean"]), 6, msg, hint)
+    expectHinted(sb.run(["reserve", "--path", c, ...range, "--disable-autoprune", "--disable-autoexpire"]), 6, msg, hint)
+    expectHinted(
       sb.run(["reserve", "--path", c, ...range], { env: { TROP_DISABLE_AUTOPRUNE: "yes", TROP_DISABLE_AUTOEXPIRE: "ON" } }),
       6,
-      msg
+      msg,
+      hint
     )
   })
 
@@ -55,14 +58,16 @@ describe("reserve: exhaustion and automatic cleanup (semantics §7.6)", () => {
     const { c } = fill()
     const msg = (policy: string) =>
       `port range ${lo}-${hi} exhausted after cleanup: remaining blockers after the single retry: reserved; automatic cleanup pruned 0 and expired 0 reservation(s); ${policy}`
-    expectError(sb.run(["reserve", "--path", c, ...range]), 6, msg("automatic pruning and expiration enabled"))
-    expectError(sb.run(["reserve", "--path", c, ...range, "--disable-autoprune"]), 6, msg("automatic pruning disabled"))
-    expectError(sb.run(["reserve", "--path", c, ...range, "--disable-autoexpire"]), 6, msg("automatic expiration disabled"))
+    const hint = exhaustedHint(2, `${lo}-${hi}`, "rolled back")
+    expectHinted(sb.run(["reserve", "--path", c, ...range]), 6, msg("automatic pruning and expiration enabled"), hint)
+    expectHinted(sb.run(["reserve", "--path", c, ...range, "--disable-autoprune"]), 6, msg("automatic pruning disabled"), hint)
+    expectHinted(sb.run(["reserve", "--path", c, ...range, "--disable-autoexpire"]), 6, msg("automatic expiration disabled"), hint)
     // --force does not override --disable-autoclean
-    expectError(
+    expectHinted(
       sb.run(["reserve", "--path", c, ...range, "--disable-autoclean", "--force"]),
       6,
-      `port range ${lo}-${hi} exhausted: cleanup was skipped (automatic pruning and expiration disabled); remaining blockers: reserved`
+      `port range ${lo}-${hi} exhausted: cleanup was skipped (automatic pruning and expiration disabled); remaining blockers: reserved`,
+      exhaustedHint(2, `${lo}-${hi}`, "skipped")
     )
   })
 
@@ -101,10 +106,14 @@ describe("reserve: exhaustion and automatic cleanup (semantics §7.6)", () => {
     expectOk(sb.run(["reserve", "--path", gone, "--port", String(MIN + 10)]), `${MIN + 10}\n`)
     expectOk(sb.run(["reserve", "--path", keep, "--min", String(lo), "--max", String(lo)]), `${lo}\n`)
     fs.rmdirSync(gone)
-    expectError(
+    // Nothing was removed: the message tells what the cleanup would have done and freed.
+    expectHinted(
       sb.run(["reserve", "--path", c, "--min", String(lo), "--max", String(lo)]),
       6,
-      `port range ${lo}-${lo} exhausted after cleanup: remaining blockers after the single retry: reserved; automatic cleanup pruned 1 and expired 0 reservation(s); automatic pruning and expiration enabled`
+      `port range ${lo}-${lo} exhausted after cleanup: remaining blockers after the single retry: reserved; automatic cleanup would have pruned 1 and expired 0 reservation(s), freeing port ${
+        MIN + 10
+      } but no usable port of the range, so nothing was removed; automatic pruning and expiration enabled`,
+      exhaustedHint(1, `${lo}-${lo}`, "rolled back")
     )
     expect(listJson(sb).map((r) => r.path)).toEqual([gone, keep])
   })
@@ -192,7 +201,7 @@ describe("reserve: auto-init and environment configuration", () => {
   })
 })
 
-describe("reserve: exclusions and occupancy (semantics §7.2-7.4)", () => {
+describe("reserve: exclusions and occupancy (docs/concepts.md)", () => {
   const listen = async (port: number) => {
     const server = net.createServer()
     await new Promise<void>((resolve, reject) => {
@@ -206,11 +215,19 @@ describe("reserve: exclusions and occupancy (semantics §7.2-7.4)", () => {
     const env = { TROP_EXCLUDED_PORTS: `${MIN}, ${MIN + 2}..${MIN + 3}` }
     expectOk(sb.run(["reserve"], { env }), `${MIN + 1}\n`)
     expectOk(sb.run(["reserve", "--tag", "a"], { env }), `${MIN + 4}\n`)
-    expectOk(sb.run(["reserve", "--tag", "b", "--port", String(MIN + 2)], { env }), `${MIN + 5}\n`)
+    expectOk(
+      sb.run(["reserve", "--tag", "b", "--port", String(MIN + 2)], { env }),
+      `${MIN + 5}\n`,
+      preferredWarning(MIN + 2, "excluded", MIN + 5)
+    )
     expectOk(sb.run(["reserve", "--tag", "c", "--port", String(MIN + 2), "--ignore-exclusions"], { env }), `${MIN + 2}\n`)
     expectOk(sb.run(["reserve", "--tag", "d", "--port", String(MIN + 3), "--force"], { env }), `${MIN + 3}\n`)
     // --ignore-occupied does not bypass exclusions
-    expectOk(sb.run(["reserve", "--tag", "e", "--port", String(MIN), "--ignore-occupied"], { env }), `${MIN + 6}\n`)
+    expectOk(
+      sb.run(["reserve", "--tag", "e", "--port", String(MIN), "--ignore-occupied"], { env }),
+      `${MIN + 6}\n`,
+      preferredWarning(MIN, "excluded", MIN + 6)
+    )
   })
 
   it("the scan skips an occupied port; a preferred occupied port falls back unless --ignore-occupied/--force", async () => {
@@ -219,8 +236,12 @@ describe("reserve: exclusions and occupancy (semantics §7.2-7.4)", () => {
     try {
       const range = ["--min", String(occupied), "--max", String(occupied + 5)]
       expectOk(sb.run(["reserve", ...range]), `${occupied + 1}\n`)
-      expectOk(sb.run(["reserve", "--tag", "a", "--port", String(occupied)]), `${MIN}\n`)
-      expectOk(sb.run(["reserve", "--tag", "b", "--port", String(occupied), "--ignore-exclusions"]), `${MIN + 1}\n`)
+      expectOk(sb.run(["reserve", "--tag", "a", "--port", String(occupied)]), `${MIN}\n`, preferredWarning(occupied, "occupied", MIN))
+      expectOk(
+        sb.run(["reserve", "--tag", "b", "--port", String(occupied), "--ignore-exclusions"]),
+        `${MIN + 1}\n`,
+        preferredWarning(occupied, "occupied", MIN + 1)
+      )
       expectOk(sb.run(["reserve", "--tag", "c", "--port", String(occupied), "--ignore-occupied"]), `${occupied}\n`)
     } finally {
       await close()
@@ -245,12 +266,13 @@ describe("reserve: exclusions and occupancy (semantics §7.2-7.4)", () => {
     const close = await listen(lo + 2)
     try {
       expectOk(sb.run(["reserve", "--tag", "holder", "--port", String(lo)]), `${lo}\n`)
-      expectError(
+      expectHinted(
         sb.run(["reserve", "--min", String(lo), "--max", String(lo + 2), "--disable-autoclean"], {
           env: { TROP_EXCLUDED_PORTS: String(lo + 1) }
         }),
         6,
-        `port range ${lo}-${lo + 2} exhausted: cleanup was skipped (automatic pruning and expiration disabled); remaining blockers: reserved, excluded, occupied`
+        `port range ${lo}-${lo + 2} exhausted: cleanup was skipped (automatic pruning and expiration disabled); remaining blockers: reserved, excluded, occupied`,
+        exhaustedHint(1, `${lo}-${lo + 2}`, "skipped")
       )
     } finally {
       await close()
@@ -261,10 +283,11 @@ describe("reserve: exclusions and occupancy (semantics §7.2-7.4)", () => {
     const env = { TROP_PORT_MIN: String(MIN + 70), TROP_PORT_MAX: String(MIN + 70), TROP_PORT_MAX_OFFSET: "1" }
     expectOk(sb.run(["reserve"], { env }), `${MIN + 70}\n`)
     expectOk(sb.run(["reserve", "--tag", "b"], { env }), `${MIN + 71}\n`)
-    expectError(
+    expectHinted(
       sb.run(["reserve", "--tag", "c", "--disable-autoclean"], { env }),
       6,
-      `port range ${MIN + 70}-${MIN + 71} exhausted: cleanup was skipped (automatic pruning and expiration disabled); remaining blockers: reserved`
+      `port range ${MIN + 70}-${MIN + 71} exhausted: cleanup was skipped (automatic pruning and expiration disabled); remaining blockers: reserved`,
+      exhaustedHint(2, `${MIN + 70}-${MIN + 71}`, "skipped")
     )
   })
 
@@ -284,7 +307,7 @@ describe("reserve: exclusions and occupancy (semantics §7.2-7.4)", () => {
   })
 })
 
-describe("reserve: cleanup that removes the key itself (semantics §7.6, expected behaviour)", () => {
+describe("reserve: cleanup that removes the key itself (docs/concepts.md, expected behaviour)", () => {
   it("an --overwrite whose own directory is gone is written anew by the retry, keeping created_at", () => {
     const lo = MIN + 90
     const k = sb.dir("work", "k")

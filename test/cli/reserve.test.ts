@@ -19,6 +19,7 @@ import {
   T1_TEXT,
   withDb
 } from "./_helpers.js"
+import { expectHinted, preferredWarning, unrelatedHint } from "./_hints.js"
 
 // Private port range of this file (see _helpers.ts).
 const MIN = 21000
@@ -72,7 +73,7 @@ describe("reserve: basics", () => {
     expect(listJson(sb)).toEqual([])
   })
 
-  it("--tag= (empty value in the = form) is the same blank tag (cli.md §2: both forms are equivalent)", () => {
+  it("--tag= (empty value in the = form) is the same blank tag (docs/cli.md: both forms are equivalent)", () => {
     expectError(sb.run(["reserve", "--tag="]), 4, TAG_MSG)
   })
 
@@ -94,7 +95,7 @@ describe("reserve: basics", () => {
   })
 })
 
-describe("reserve: preferred port (D2)", () => {
+describe("reserve: preferred port (docs/concepts.md)", () => {
   it("grants a free preferred port inside the range", () => {
     expectOk(sb.run(["reserve", "--port", String(MIN + 50)]), `${MIN + 50}\n`)
   })
@@ -104,14 +105,22 @@ describe("reserve: preferred port (D2)", () => {
     expect(listJson(sb)[0]!.port).toBe(29999)
   })
 
-  it("falls back silently to the scan when another key holds the preferred port", () => {
+  it("falls back to the scan when another key holds the preferred port, with a warning naming the holder", () => {
     expectOk(sb.run(["reserve", "--port", String(MIN + 50)]), `${MIN + 50}\n`)
-    expectOk(sb.run(["reserve", "--tag", "b", "--port", String(MIN + 50)]), `${MIN}\n`)
+    expectOk(
+      sb.run(["reserve", "--tag", "b", "--port", String(MIN + 50)]),
+      `${MIN}\n`,
+      preferredWarning(MIN + 50, `reserved by ${sb.work}`, MIN)
+    )
   })
 
-  it("ignores --port for an existing key without --overwrite", () => {
+  it("ignores --port for an existing key without --overwrite, with a warning", () => {
     expectOk(sb.run(["reserve"]), `${MIN}\n`)
-    expectOk(sb.run(["reserve", "--port", String(MIN + 70)]), `${MIN}\n`)
+    expectOk(
+      sb.run(["reserve", "--port", String(MIN + 70)]),
+      `${MIN}\n`,
+      preferredWarning(MIN + 70, "the reservation exists and keeps its port; --overwrite reallocates it", MIN)
+    )
     expect(listJson(sb).map((r) => r.port)).toEqual([MIN])
   })
 
@@ -194,13 +203,17 @@ describe("reserve: --overwrite and --force", () => {
     expectOk(sb.run(["reserve", "--tag", "other", "--port", String(MIN + 80)]), `${MIN + 80}\n`)
     expectOk(sb.run(["reserve", "--project", "a"]), `${MIN}\n`)
     expectOk(sb.run(["reserve", "--force", "--project", "b", "--port", String(MIN + 70)]), `${MIN + 70}\n`)
-    expectOk(sb.run(["reserve", "--force", "--port", String(MIN + 80)]), `${MIN}\n`)
+    expectOk(
+      sb.run(["reserve", "--force", "--port", String(MIN + 80)]),
+      `${MIN}\n`,
+      preferredWarning(MIN + 80, `reserved by ${sb.work}:other`, MIN)
+    )
     const rows = listJson(sb)
     expect(rows.map((r) => [r.tag, r.port, r.project])).toEqual([[null, MIN, "b"], ["other", MIN + 80, null]])
   })
 })
 
-describe("reserve: sticky project/task (semantics §5)", () => {
+describe("reserve: sticky project/task (docs/concepts.md)", () => {
   const projectMsg = (from: string, to: string) =>
     `cannot change sticky field 'project': Cannot change project from ${from} to ${to} without --force or --allow-project-change`
   const taskMsg = (from: string, to: string) =>
@@ -318,13 +331,13 @@ describe("reserve: sticky project/task (semantics §5)", () => {
   })
 })
 
-describe("reserve: path guard (semantics §3.3)", () => {
+describe("reserve: path guard (docs/concepts.md)", () => {
   const violation = (target: string, cwd: string) =>
     `path relationship violation: ${target} and ${cwd} are unrelated paths`
 
   it("an unrelated --path is exit 1 with the exact message; nothing written", () => {
     const other = path.join(sb.root, "elsewhere")
-    expectError(sb.run(["reserve", "--path", other]), 1, violation(other, sb.work))
+    expectHinted(sb.run(["reserve", "--path", other]), 1, violation(other, sb.work), unrelatedHint)
     expect(listJson(sb)).toEqual([])
   })
 
@@ -340,17 +353,18 @@ describe("reserve: path guard (semantics §3.3)", () => {
     expectOk(sb.run(["reserve", "--path", other, "--allow-unrelated-path"]), `${MIN}\n`)
     expectOk(sb.run(["reserve", "--path", other, "--tag", "e"], { env: { TROP_ALLOW_UNRELATED_PATH: "1" } }), `${MIN + 1}\n`)
     expectOk(sb.run(["reserve", "--path", other, "--tag", "f", "--force"]), `${MIN + 2}\n`)
-    expectError(
+    expectHinted(
       sb.run(["reserve", "--path", other, "--tag", "g"], { env: { TROP_ALLOW_UNRELATED_PATH: "false" } }),
       1,
-      violation(other, sb.work)
+      violation(other, sb.work),
+      unrelatedHint
     )
   })
 
   it("/x/a and /x/ab are unrelated (component-wise comparison)", () => {
     const a = sb.dir("a")
     const ab = path.join(sb.root, "ab")
-    expectError(sb.run(["reserve", "--path", ab], { cwd: a }), 1, violation(ab, a))
+    expectHinted(sb.run(["reserve", "--path", ab], { cwd: a }), 1, violation(ab, a), unrelatedHint)
   })
 
   it("a lexically unrelated path that physically lies under the cwd is allowed", () => {
@@ -362,7 +376,7 @@ describe("reserve: path guard (semantics §3.3)", () => {
   })
 })
 
-describe("reserve: path normalization (semantics §3)", () => {
+describe("reserve: path normalization (docs/concepts.md)", () => {
   it("an explicit symlinked --path keeps the symlink spelling", () => {
     const real = sb.dir("work", "real")
     const link = path.join(sb.work, "link")
@@ -434,7 +448,7 @@ describe("reserve: path normalization (semantics §3)", () => {
   })
 })
 
-describe("reserve: --dry-run (D4)", () => {
+describe("reserve: --dry-run (docs/cli.md)", () => {
   it("prints the plan on stderr, nothing on stdout, and creates no data dir or database", () => {
     expectOk(
       sb.run(["reserve", "--dry-run", "--tag", "web"]),
@@ -477,10 +491,11 @@ describe("reserve: --dry-run (D4)", () => {
       "cannot change sticky field 'project': Cannot change project from 'a' to 'b' without --force or --allow-project-change"
     )
     const other = path.join(sb.root, "elsewhere")
-    expectError(
+    expectHinted(
       sb.run(["reserve", "--dry-run", "--path", other]),
       1,
-      `path relationship violation: ${other} and ${sb.work} are unrelated paths`
+      `path relationship violation: ${other} and ${sb.work} are unrelated paths`,
+      unrelatedHint
     )
   })
 

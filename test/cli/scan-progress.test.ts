@@ -6,7 +6,7 @@ import { BIN, cleanEnv, tempDir } from "../support/cli.js"
 
 const hasScript = spawnSync("sh", ["-c", "command -v script"]).status === 0
 
-describe("scan progress (cli.md §9.15)", () => {
+describe("scan progress (docs/cli.md)", () => {
   it.skipIf(!hasScript)("shows a progress line on a terminal's stderr, and only there", () => {
     const root = tempDir()
     const data = path.join(root, "data")

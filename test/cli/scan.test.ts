@@ -5,7 +5,7 @@ import { expectError, expectUsageError, makeSandbox, type Result, type Sandbox, 
 import { asNobody, commOfSelf, SELF, Sockets, useNodeTitle, withoutIpv6, withoutPrivileges } from "./_sockets.js"
 
 /**
- * `trop scan` (cli.md §9.15, §6, §11; semantics.md §6, §12.3-12.4; D3) against real listeners
+ * `trop scan` (docs/cli.md, docs/configuration.md, docs/concepts.md) against real listeners
  * opened by this test process. Private port range of this file: 33000-33079 (plus the
  * privileged ports 1020-1021 for probe failures). Every listener is closed after its test.
  */
@@ -27,7 +27,7 @@ afterEach(async () => {
 })
 
 // ---------------------------------------------------------------------------------------------
-// Expected rows, built from the specification's wording.
+// Expected rows, built from the documented wording.
 
 type ProbeName = "tcp4" | "udp4" | "tcp4w" | "udp4w" | "tcp6" | "udp6" | "tcp6w" | "udp6w"
 const PROBES: Record<ProbeName, readonly [string, string, string, string]> = {
@@ -45,7 +45,7 @@ interface Expected {
   readonly port: number
   readonly probe: ProbeName
   readonly reserved?: boolean
-  /** `possibly occupied` rows (D3) have no owner. */
+  /** `possibly occupied` rows (docs/concepts.md) have no owner. */
   readonly possibly?: boolean
 }
 
@@ -150,7 +150,7 @@ describe("preconditions of this file", () => {
   })
 })
 
-describe("each listener shows up as exactly its rows, in probe order (semantics.md §6.2-6.5)", () => {
+describe("each listener shows up as exactly its rows, in probe order (docs/concepts.md)", () => {
   it("default policy: localhost TCP/UDP for IPv4 then IPv6; v6-only sockets are invisible to IPv4 probes and vice versa", async () => {
     await sockets.tcp("127.0.0.1", 33000)
     await sockets.udp("127.0.0.1", 33001)
@@ -222,7 +222,7 @@ describe("each listener shows up as exactly its rows, in probe order (semantics.
   })
 })
 
-describe("the occupancy policy (semantics.md §6.1; cli.md §9.15)", () => {
+describe("the occupancy policy (docs/concepts.md, docs/cli.md)", () => {
   beforeEach(async () => {
     await sockets.allLocalhost(33018)
     await sockets.tcp("::1", 33019)
@@ -306,7 +306,7 @@ describe("reserved and unreserved ports", () => {
   })
 })
 
-describe("output formats (cli.md §9.15, §10.3)", () => {
+describe("output formats (docs/cli.md, docs/output-formats.md)", () => {
   const rows = [row(33021, "tcp4", { reserved: true }), row(33021, "udp4", { reserved: true }), row(33022, "udp6")]
   beforeEach(async () => {
     seed(sb, [{ path: path.join(sb.work, "a"), port: 33021 }])
@@ -318,7 +318,7 @@ describe("output formats (cli.md §9.15, §10.3)", () => {
   it("table (the default, whatever output_format says) and --format table", () => {
     expectScan(scan(33021, 33023), table(rows), found(1))
     expectScan(scan(33021, 33023, "--format", "table"), table(rows), found(1))
-    // The default is `table`, not the effective output_format of `list` (cli.md §9.15 vs §9.3).
+    // The default is `table`, not the effective output_format of `list` (docs/cli.md).
     expectScan(sb.run(["scan", "--min", "33021", "--max", "33023"], { env: { TROP_OUTPUT_FORMAT: "json" } }), table(rows), found(1))
   })
 
@@ -375,7 +375,7 @@ describe("output formats (cli.md §9.15, §10.3)", () => {
   })
 })
 
-describe("stderr: the Found line, --quiet, no progress on a pipe (cli.md §9.15, §11; Output)", () => {
+describe("stderr: the Found line, --quiet, no progress on a pipe (docs/cli.md; Output)", () => {
   it("Found N after an empty line, also with --quiet; nothing when N = 0", async () => {
     await sockets.tcp("127.0.0.1", 33025)
     await sockets.udp("127.0.0.1", 33027)
@@ -395,7 +395,7 @@ describe("stderr: the Found line, --quiet, no progress on a pipe (cli.md §9.15,
   })
 })
 
-describe("the range (cli.md §9.15; D10 plain bug 4)", () => {
+describe("the range (docs/cli.md)", () => {
   const userConfig = (text: string) => {
     fs.mkdirSync(sb.dataDir, { recursive: true })
     fs.writeFileSync(path.join(sb.dataDir, "config.yaml"), text)
@@ -443,7 +443,7 @@ describe("the range (cli.md §9.15; D10 plain bug 4)", () => {
   })
 })
 
-describe("--autoexclude and --autocompact (semantics.md §12.3-12.4; cli.md §6)", () => {
+describe("--autoexclude and --autocompact (docs/concepts.md, docs/configuration.md)", () => {
   const read = (file: string) => fs.readFileSync(file, "utf8")
   const added = (n: number, file: string) => `Added ${n} exclusions to ${file}\n`
 
@@ -572,7 +572,7 @@ describe("--autoexclude and --autocompact (semantics.md §12.3-12.4; cli.md §6)
     expect(read(file)).toBe("# user settings\nexcluded_ports:\n  - 33042\n# the end\n")
   })
 
-  it("a failed write is exit 5 `I/O error`, with nothing on stdout and the file unchanged (cli.md §1, §3)", async (ctx) => {
+  it("a failed write is exit 5 `I/O error`, with nothing on stdout and the file unchanged (docs/cli.md, docs/configuration.md)", async (ctx) => {
     const file = path.join(sb.work, "trop.yaml")
     fs.writeFileSync(file, "excluded_ports: [33040]\n")
     const nobody = asNobody(sb) // the work directory stays root-owned: nobody cannot write there
@@ -593,7 +593,7 @@ describe("--autoexclude and --autocompact (semantics.md §12.3-12.4; cli.md §6)
   })
 })
 
-describe("owner evidence that is only partly readable (semantics.md §6.5)", () => {
+describe("owner evidence that is only partly readable (docs/concepts.md)", () => {
   it("another user's socket: the user is known from /proc/net, pid and name are not → partial", async (ctx) => {
     const nobody = asNobody(sb)
     if (typeof nobody === "string") return ctx.skip(nobody)
@@ -620,7 +620,7 @@ describe("owner evidence that is only partly readable (semantics.md §6.5)", () 
   })
 })
 
-describe("probe failures (D3): possibly occupied ports", () => {
+describe("probe failures (docs/concepts.md): possibly occupied ports", () => {
   const PORTS = [1020, 1021]
 
   it("EACCES below 1024: one row per failed probe, no owner, one warning, never counted or auto-excluded", (ctx) => {
@@ -666,7 +666,7 @@ describe("probe failures (D3): possibly occupied ports", () => {
   })
 })
 
-describe("an address family missing on the host (D3)", () => {
+describe("an address family missing on the host (docs/concepts.md)", () => {
   it("IPv6 probes are skipped with one warning per run; --quiet silences it", (ctx) => {
     const runner = withoutIpv6(sb, 33060)
     if (typeof runner === "string") return ctx.skip(runner)

@@ -273,7 +273,7 @@ describe("--version", () => {
   })
 })
 
-describe("--verbose and diagnostic logging (D8)", () => {
+describe("--verbose and diagnostic logging (docs/cli.md)", () => {
   it("--verbose writes [trop] lines to stderr only; stdout is still just the port", () => {
     const r = sb.run(["--verbose", "reserve"])
     expect(r.code).toBe(0)

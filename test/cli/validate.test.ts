@@ -3,7 +3,7 @@ import * as path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { expectError, expectOk, exists, makeSandbox, type Result, type Sandbox } from "./_helpers.js"
 
-/** `trop validate <CONFIG_PATH>` (cli.md §9.16, semantics.md §4.5). */
+/** `trop validate <CONFIG_PATH>` (docs/cli.md, docs/configuration.md). */
 
 let sb: Sandbox
 beforeEach(() => {
@@ -59,7 +59,7 @@ describe("valid files", () => {
   })
 })
 
-describe("semantic errors: every problem, one line each (cli.md §9.16)", () => {
+describe("semantic errors: every problem, one line each (docs/cli.md)", () => {
   it("the documented example", () => {
     write("trop.yaml", "ports:\n  min: 6000\n  max: 5000\n")
     expectRejected(validate("trop.yaml"), [
@@ -174,7 +174,7 @@ describe("config.yaml is validated as a user config", () => {
   })
 })
 
-describe("parse errors (cli.md §9.16)", () => {
+describe("parse errors (docs/cli.md)", () => {
   it("a YAML syntax error: Parse error in <path>: <message naming the line>, then Configuration file is invalid", () => {
     write("trop.yaml", "project: web\nports:\n  min: 5000\n max: 6000\n")
     const r = validate("trop.yaml")

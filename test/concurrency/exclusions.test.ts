@@ -69,7 +69,7 @@ describe("concurrent edits of one configuration file", () => {
       expected.push(...ports)
       expect(excludedPorts(file), `round ${round}`).toEqual(expected)
     }
-  })
+  }, 300_000)
 
   it("10 excludes and 3 compact-exclusions at once: every port of the file and of each exclude is kept", async () => {
     // Adjacent pairs, so every compaction has something to do until one of them wins.
@@ -82,7 +82,7 @@ describe("concurrent edits of one configuration file", () => {
     ])
     expectAllOk(results)
     expect(excludedPorts(file)).toEqual([...initial, ...ports])
-  })
+  }, 300_000)
 
   it("excludes and scan --autoexclude --autocompact at once: every exclusion is kept", async () => {
     const occupied = [await sockets.tcp("127.0.0.1"), await sockets.tcp("127.0.0.1"), await sockets.tcp("127.0.0.1")]
@@ -94,7 +94,7 @@ describe("concurrent edits of one configuration file", () => {
     ])
     expect(results.map((r) => r.code)).toEqual(results.map(() => 0))
     expect(excludedPorts(file)).toEqual([...ports, ...occupied].sort((a, b) => a - b))
-  })
+  }, 300_000)
 
   it("excludes --global and init --with-config at once: the exclusions and the init both succeed", async () => {
     const { dataDir, run } = setup()
@@ -105,5 +105,5 @@ describe("concurrent edits of one configuration file", () => {
     ])
     expectAllOk(results)
     expect(excludedPorts(path.join(dataDir, "config.yaml"))).toEqual(ports)
-  })
+  }, 300_000)
 })

@@ -7,8 +7,8 @@ import type { Result } from "../support/cli.js"
 import { tempDir, tropAsync } from "../support/cli.js"
 
 /**
- * Group reservations from many real processes against one database (semantics.md §8.7,
- * §14): BEGIN IMMEDIATE serializes them, so identical requests converge on one mapping and
+ * Group reservations from many real processes against one database (docs/concepts.md,
+ * docs/database.md): BEGIN IMMEDIATE serializes them, so identical requests converge on one mapping and
  * different groups never share a port. Private port range of this file: 28300-28399.
  */
 const MIN = 28300
@@ -25,8 +25,11 @@ const setup = () => {
   return { root, dataDir: path.join(root, "data") }
 }
 
-/** Only the test's own variables: no shell hints, no caller TROP_* (tropAsync strips those). */
-const ENV = { ZSH_VERSION: undefined, FISH_VERSION: undefined, PSModulePath: undefined, SHELL: undefined }
+/**
+ * Only the test's own variables: no shell hints, no caller TROP_* (tropAsync strips those), and
+ * a busy timeout far beyond what a few short transactions need on a loaded machine.
+ */
+const ENV = { ZSH_VERSION: undefined, FISH_VERSION: undefined, PSModulePath: undefined, SHELL: undefined, TROP_BUSY_TIMEOUT: "60" }
 
 interface Row {
   readonly path: string
@@ -82,7 +85,7 @@ describe("concurrent group reservations", () => {
     ])
     // one allocation: every row carries the same created_at
     expect(new Set(rows.map((r) => r.created_at)).size).toBe(1)
-  })
+  }, 180_000)
 
   it("6 processes reserving 6 different groups at once get pairwise disjoint ports", async () => {
     const { dataDir, root } = setup()
@@ -111,5 +114,5 @@ describe("concurrent group reservations", () => {
       const stored = Object.fromEntries(rows.filter((r) => r.path === dir).map((r) => [r.tag, r.port]))
       expect(stored).toEqual(printed[i])
     })
-  })
+  }, 180_000)
 })

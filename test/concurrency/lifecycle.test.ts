@@ -6,9 +6,10 @@ import { afterEach, describe, expect, it } from "vitest"
 import type { Result } from "../support/cli.js"
 import { tempDir, tropAsync } from "../support/cli.js"
 import { SCHEMA_V2 } from "../fixtures/SchemaV2Sql.js"
+import { exhaustedHint, lockHint } from "../cli/_hints.js"
 
 /**
- * Lifecycle commands racing as real processes against one database (semantics.md §14):
+ * Lifecycle commands racing as real processes against one database (docs/database.md):
  * the automatic cleanup inside reserve, prune against concurrent writers, and a failed
  * migrate that must leave the database untouched.
  */
@@ -76,7 +77,7 @@ const noStackTraces = (results: ReadonlyArray<Result>) => {
   for (const r of results) expect(r.stderr).not.toMatch(/^\s+at /m)
 }
 
-describe("automatic cleanup under contention (semantics §7.6, §14)", () => {
+describe("automatic cleanup under contention (docs/concepts.md, docs/database.md)", () => {
   it("20 processes race for a full range with one prunable reservation: exactly one wins the stale port, 19 fail as exhausted, none time out", async () => {
     const { dataDir, dir, root, run } = setup()
     const lo = MIN + 10
@@ -106,7 +107,8 @@ describe("automatic cleanup under contention (semantics §7.6, §14)", () => {
         code: 6,
         stdout: "",
         stderr:
-          `Error: port range ${lo}-${hi} exhausted after cleanup: remaining blockers after the single retry: reserved; automatic cleanup pruned 0 and expired 0 reservation(s); automatic pruning and expiration enabled\n`
+          `Error: port range ${lo}-${hi} exhausted after cleanup: remaining blockers after the single retry: reserved; automatic cleanup pruned 0 and expired 0 reservation(s); automatic pruning and expiration enabled\n` +
+          `hint: ${exhaustedHint(3, `${lo}-${hi}`, "rolled back")}\n`
       })
     }
     const winnerDir = works[results.findIndex((r) => r.code === 0)]
@@ -117,10 +119,10 @@ describe("automatic cleanup under contention (semantics §7.6, §14)", () => {
         { path: winnerDir, tag: "", port: lo + 1 }
       ].sort((a, b) => Buffer.compare(Buffer.from(a.path ?? ""), Buffer.from(b.path ?? "")))
     )
-  })
+  }, 180_000)
 })
 
-describe("prune racing writers (semantics §9.3, §14)", () => {
+describe("prune racing writers (docs/concepts.md, docs/database.md)", () => {
   it("prunes and autocleans interleaved with 10 reserves never delete a fresh row; each stale row is removed exactly once", async () => {
     const { dataDir, dir, root, run } = setup()
     const staleCount = 6
@@ -162,10 +164,10 @@ describe("prune racing writers (semantics §9.3, §14)", () => {
     expect(rows.map((r) => [r.path, r.tag, r.port])).toEqual(
       fresh.map((p, i) => [p, i % 2 === 0 ? "" : "t", ports[i]])
     )
-  })
+  }, 180_000)
 })
 
-describe("lifecycle commands take the write lock; readers do not (semantics §14)", () => {
+describe("lifecycle commands take the write lock; readers do not (docs/database.md)", () => {
   it("with another connection holding BEGIN IMMEDIATE, prune/expire/autoclean/migrate (dry runs too) exit 2 and commit nothing; list-projects still reads", async () => {
     const { dataDir, root, run } = setup()
     const gone = path.join(root, "gone")
@@ -191,7 +193,7 @@ describe("lifecycle commands take the write lock; readers do not (semantics §14
       holder.close()
     }
     noStackTraces(results)
-    const timeout = "Error: database lock timeout while starting an immediate database transaction after 0s\n"
+    const timeout = `Error: database lock timeout while starting an immediate database transaction after 0s\nhint: ${lockHint(0)}\n`
     const writers = results.slice(0, 7)
     for (const r of writers.slice(0, 5)) expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 2, stdout: "", stderr: timeout })
     for (const r of writers.slice(5)) {
@@ -203,10 +205,10 @@ describe("lifecycle commands take the write lock; readers do not (semantics §14
     expect(results[8]?.stdout).toContain(`${MIN + 1},${gone},`)
     // Nothing was committed: the prunable row is still there.
     expect(stored(dataDir)).toEqual([{ path: gone, tag: "", port: MIN + 1 }])
-  })
+  }, 180_000)
 })
 
-describe("a failed migrate changes nothing (semantics §11, D7)", () => {
+describe("a failed migrate changes nothing (docs/concepts.md)", () => {
   const hash = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex")
   const checkpoint = (dataDir: string) => {
     const db = new Sqlite(path.join(dataDir, "trop.db"))
@@ -262,5 +264,5 @@ describe("a failed migrate changes nothing (semantics §11, D7)", () => {
     expect(after.stdout).toBe(first.stdout)
     checkpoint(dataDir)
     expect(hash(file)).toBe(before)
-  })
+  }, 180_000)
 })

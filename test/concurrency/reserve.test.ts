@@ -7,8 +7,11 @@ import { tempDir, tropAsync } from "../support/cli.js"
 
 /**
  * Many real processes against one database file: the write lock taken by BEGIN
- * IMMEDIATE must serialize them so that no port is handed out twice.
+ * IMMEDIATE must serialize them so that no port is handed out twice. Each gets a busy
+ * timeout far beyond what twenty short transactions need on a loaded machine (never
+ * reached unless a lock is never released).
  */
+const BUSY = ["--busy-timeout", "60"]
 const dirs: Array<string> = []
 afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true })
@@ -33,7 +36,7 @@ const noStackTraces = (results: ReadonlyArray<Result>) => {
 describe("concurrent reserve", () => {
   it("20 processes on 20 distinct paths all get distinct ports", async () => {
     const { dataDir, works } = setup(20)
-    const results = await Promise.all(works.map((cwd) => tropAsync(["--data-dir", dataDir, "reserve"], { cwd })))
+    const results = await Promise.all(works.map((cwd) => tropAsync(["--data-dir", dataDir, ...BUSY, "reserve"], { cwd })))
     noStackTraces(results)
     expect(results.map((r) => r.code)).toEqual(results.map(() => 0))
     const ports = results.map((r) => Number(r.stdout.trim()))
@@ -43,12 +46,12 @@ describe("concurrent reserve", () => {
     const rows = db.prepare("SELECT path, port FROM reservations ORDER BY path").all() as Array<{ path: string; port: number }>
     db.close()
     expect(rows.map((r) => r.path)).toEqual(works)
-  })
+  }, 180_000)
 
   it("20 processes racing for 11 free ports: exactly 11 win, 9 fail cleanly as exhausted", async () => {
     const { dataDir, works } = setup(20)
     const results = await Promise.all(
-      works.map((cwd) => tropAsync(["--data-dir", dataDir, "reserve", "--min", "50000", "--max", "50010"], { cwd }))
+      works.map((cwd) => tropAsync(["--data-dir", dataDir, ...BUSY, "reserve", "--min", "50000", "--max", "50010"], { cwd }))
     )
     noStackTraces(results)
     const winners = results.filter((r) => r.code === 0)
@@ -60,11 +63,11 @@ describe("concurrent reserve", () => {
       expect(r.stdout).toBe("")
       expect(r.stderr).toMatch(/^Error: port range 50000-50010 exhausted after cleanup: remaining blockers after the single retry: reserved;/)
     }
-  })
+  }, 180_000)
 
   it("10 processes opening the same fresh data directory all succeed on one schema", async () => {
     const { dataDir, works } = setup(10)
-    const results = await Promise.all(works.map((cwd) => tropAsync(["--data-dir", dataDir, "list"], { cwd })))
+    const results = await Promise.all(works.map((cwd) => tropAsync(["--data-dir", dataDir, ...BUSY, "list"], { cwd })))
     noStackTraces(results)
     expect(results.map((r) => r.code)).toEqual(results.map(() => 0))
     const db = new Sqlite(path.join(dataDir, "trop.db"), { readonly: true })
@@ -73,5 +76,5 @@ describe("concurrent reserve", () => {
     db.close()
     expect(version).toEqual([{ value: "2" }])
     expect(tables).toEqual([{ name: "metadata" }, { name: "reservations" }])
-  })
+  }, 180_000)
 })

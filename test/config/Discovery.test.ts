@@ -7,7 +7,7 @@ import type { Effective } from "../../src/config/Load.js"
 import { load } from "../../src/config/Load.js"
 import { tempDir, trop } from "../support/cli.js"
 
-/** Project-file discovery (semantics.md §4.2) and the layers it feeds (§4.3), on real directories. */
+/** Project-file discovery and the layers it feeds (docs/configuration.md), on real directories. */
 
 let root: string
 beforeEach(() => {
@@ -47,7 +47,7 @@ const ancestorsHaveProjectFiles = (dir: string): boolean => {
   }
 }
 
-describe("discover (§4.2)", () => {
+describe("discover (docs/configuration.md)", () => {
   it("finds trop.yaml in the working directory itself", () => {
     const dir = mk("repo")
     const file = write(path.join(dir, "trop.yaml"), "project: a\n")
@@ -148,7 +148,7 @@ describe("discover (§4.2)", () => {
   })
 })
 
-describe("the user config.yaml joins the discovered files (§4.3)", () => {
+describe("the user config.yaml joins the discovered files (docs/configuration.md)", () => {
   it("is the lowest file layer: trop.yaml and trop.local.yaml override it; its exclusions accumulate", () => {
     const data = mk("data")
     write(path.join(data, "config.yaml"), "output_format: json\nexcluded_ports: [5005]\ncleanup: {expire_after_days: 9}\nports: {min: 6000, max: 6500}\n")
@@ -172,7 +172,7 @@ describe("the user config.yaml joins the discovered files (§4.3)", () => {
   })
 })
 
-describe("the CLI discovers from the canonical working directory (§4.2, cli.md §1 step 4)", () => {
+describe("the CLI discovers from the canonical working directory (docs/configuration.md, docs/cli.md)", () => {
   it("a symlinked working directory discovers from its target's ancestors, not the link's", () => {
     const data = path.join(root, "data")
     write(path.join(root, "real", "proj", "trop.yaml"), "ports:\n  min: 31950\n  max: 31959\n")

@@ -25,7 +25,7 @@ const detail = (m: Merged): string =>
 
 const valid = (m: Merged): Settings => Either.getOrThrowWith(validate(m), (e) => new Error(`unexpected: ${e.detail}`))
 
-describe("validate: messages and sources (semantics.md §4.5, §4.7)", () => {
+describe("validate: messages and sources (docs/configuration.md)", () => {
   it("built-in defaults validate to the documented values", () => {
     const s = valid(defaults)
     expect(s.range).toEqual({ min: 5000, max: 7000 })
@@ -85,7 +85,7 @@ describe("validate: messages and sources (semantics.md §4.5, §4.7)", () => {
   })
 })
 
-describe("command line over environment (semantics.md §4.3 layers 5-7)", () => {
+describe("command line over environment (docs/configuration.md)", () => {
   const resolved = (env: Environment, commandLine: CommandLineSettings) =>
     Either.getOrThrowWith(resolve({ env, commandLine }), (e) => new Error(e.detail))
   const failure = (env: Environment, commandLine: CommandLineSettings) =>
@@ -144,7 +144,7 @@ describe("command line over environment (semantics.md §4.3 layers 5-7)", () => 
     expect(resolved({ TROP_PORT_MAX: "4000" }, { min: 3000 }).range).toEqual({ min: 3000, max: 4000 })
   })
 
-  it("a higher layer's false overrides a lower true (semantics.md §4.8)", () => {
+  it("a higher layer's false overrides a lower true (docs/configuration.md)", () => {
     const file: ConfigLayer = (m) => ({ ...m, allowChange: true, allowUnrelatedPath: true })
     const s = valid(merge([file, envLayer({ TROP_ALLOW_CHANGE: "false", TROP_ALLOW_UNRELATED_PATH: "0" })]))
     expect([s.allowProjectChange, s.allowTaskChange, s.allowUnrelatedPath]).toEqual([false, false, false])

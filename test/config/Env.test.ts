@@ -21,7 +21,7 @@ const failureOf = (env: Environment, commandLine: CommandLineSettings = {}): str
 const invalidBoolean = (variable: string, value: string) =>
   `validation error for '${variable}': Invalid boolean value: '${value}' (expected true/false/1/0/yes/no/on/off)`
 
-describe("booleans (cli.md §5.2)", () => {
+describe("booleans (docs/configuration.md)", () => {
   const TRUE = ["true", "1", "yes", "on", "TRUE", "True", "YES", "On", "oN"]
   const FALSE = ["false", "0", "no", "off", "FALSE", "False", "NO", "OFF"]
 
@@ -65,7 +65,7 @@ describe("booleans (cli.md §5.2)", () => {
     expect(failureOf({ TROP_CHECK_ALL_INTERFACES: "2" })).toBe(invalidBoolean("TROP_CHECK_ALL_INTERFACES", "2"))
   })
 
-  it("allow_change folds into both permissions (semantics.md §4.8)", () => {
+  it("allow_change folds into both permissions (docs/configuration.md)", () => {
     const s = settingsOf({ TROP_ALLOW_CHANGE: "1" })
     expect([s.allowProjectChange, s.allowTaskChange]).toEqual([true, true])
     const p = settingsOf({ TROP_ALLOW_PROJECT_CHANGE: "1" })
@@ -75,7 +75,7 @@ describe("booleans (cli.md §5.2)", () => {
   })
 })
 
-describe("aliases (semantics.md §4.9): the canonical name wins; errors name the variable read", () => {
+describe("aliases (docs/configuration.md): the canonical name wins; errors name the variable read", () => {
   it("TROP_ALLOW_CHANGE_PROJECT / TROP_ALLOW_CHANGE_TASK", () => {
     expect(settingsOf({ TROP_ALLOW_CHANGE_PROJECT: "yes" }).allowProjectChange).toBe(true)
     expect(settingsOf({ TROP_ALLOW_CHANGE_TASK: "yes" }).allowTaskChange).toBe(true)

@@ -5,8 +5,8 @@ import { add, compact, covers, format } from "../../src/config/ExclusionList.js"
 import type { ExclusionEntry } from "../../src/config/Validate.js"
 
 /**
- * Port-set arithmetic of `excluded_ports` (semantics.md §12.1 merge on `exclude`, §12.2
- * compaction). Ports are drawn from a small window so that overlaps and adjacency are common.
+ * Port-set arithmetic of `excluded_ports`: the merge of `exclude` and compaction
+ * (docs/concepts.md). Ports are drawn from a small window so that overlaps and adjacency are common.
  */
 
 const RUNS = { numRuns: 200 }
@@ -60,7 +60,7 @@ const component = (existing: ReadonlyArray<ExclusionEntry | undefined>, e: Exclu
   return [...found].sort((a, b) => a - b)
 }
 
-/** The list after applying an addition the way `exclude` writes it (§12.1). */
+/** The list after applying an addition the way `exclude` writes it (docs/concepts.md). */
 const applied = (
   existing: ReadonlyArray<ExclusionEntry | undefined>,
   addition: Extract<Addition, { _tag: "Merged" }>
@@ -71,7 +71,7 @@ const applied = (
   )
 }
 
-describe("compact (semantics.md §12.2)", () => {
+describe("compact (docs/concepts.md)", () => {
   it("never changes the set of excluded ports", () => {
     fc.assert(
       fc.property(entries, (list) => {
@@ -134,7 +134,7 @@ describe("compact (semantics.md §12.2)", () => {
   })
 })
 
-describe("add (semantics.md §12.1)", () => {
+describe("add (docs/concepts.md)", () => {
   it("AlreadyCovered exactly when one existing entry covers the whole new entry", () => {
     fc.assert(
       fc.property(existingList, entry, (existing, e) => {
@@ -198,7 +198,7 @@ describe("add (semantics.md §12.1)", () => {
     )
   })
 
-  it("examples (§12.1, §12.4)", () => {
+  it("examples (docs/concepts.md)", () => {
     const spec = [{ start: 8080, end: 8080 }, { start: 9000, end: 9000 }]
     expect(add(spec, { start: 8081, end: 8081 })).toEqual({ _tag: "Merged", entry: { start: 8080, end: 8081 }, absorbed: [0] })
     expect(add(spec, { start: 8080, end: 8080 })).toEqual({ _tag: "AlreadyCovered" })

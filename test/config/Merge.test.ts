@@ -19,7 +19,7 @@ import type { ExclusionEntry } from "../../src/config/Validate.js"
 import type { OccupancyCheck } from "../../src/probe/Policy.js"
 
 /**
- * Merge rules of semantics.md §4.3/§4.4 over random stacks of layers: files (Files.layer on
+ * Merge rules (docs/configuration.md) over random stacks of layers: files (Files.layer on
  * synthesized LoadedFile values), the environment (Env.layer) and the command line
  * (CommandLine.layer), checked against an independent model.
  */
@@ -137,7 +137,7 @@ const fileSpec: fc.Arbitrary<FileSpec> = fc
   .map((r): FileSpec => {
     const kind = r.where === USER ? "user" : "project"
     const config: ConfigFile = defined({
-      // `project` and a group are rejected in the user config (§4.5), so valid user files lack them.
+      // `project` and a group are rejected in the user config (docs/configuration.md), so valid user files lack them.
       project: kind === "project" ? r.project : undefined,
       ports: r.ports,
       excluded_ports: r.excluded?.map((x) => x.item),
@@ -412,7 +412,7 @@ const mergedOf = (layers: ReadonlyArray<FileSpec | EnvSpec | CliSpec>): Merged =
 
 // Properties ------------------------------------------------------------------------------
 
-describe("merge of random layer stacks (semantics.md §4.3, §4.4)", () => {
+describe("merge of random layer stacks (docs/configuration.md)", () => {
   it("the highest layer that sets a scalar wins (value and source); absent keys inherit", () => {
     fc.assert(
       fc.property(stack, (layers) => {
@@ -505,7 +505,7 @@ describe("merge of random layer stacks (semantics.md §4.3, §4.4)", () => {
   })
 })
 
-describe("ports rules, examples (semantics.md §4.4)", () => {
+describe("ports rules, examples (docs/configuration.md)", () => {
   const portsOf = (layers: ReadonlyArray<ConfigLayer>) => {
     const p = merge(layers).ports
     return { min: p.min, max: Option.getOrUndefined(p.max), maxOffset: Option.getOrUndefined(p.maxOffset), source: p.source }
@@ -544,7 +544,7 @@ describe("ports rules, examples (semantics.md §4.4)", () => {
     expect(portsOf([file, CommandLine.layer({ min: 6001 })])).toEqual({ min: 6001, max: undefined, maxOffset: 50, source: CLI })
   })
 
-  it("a block with both max and max_offset keeps both, then validation fails (§4.4)", () => {
+  it("a block with both max and max_offset keeps both, then validation fails (docs/configuration.md)", () => {
     const both = Files.layer(loaded(PROJECT, "project", { ports: { min: 6000, max: 6100, max_offset: 50 } }))
     const p = merge([both]).ports
     expect({ max: p.max, maxOffset: p.maxOffset }).toEqual({ max: Option.some(6100), maxOffset: Option.some(50) })
@@ -564,7 +564,7 @@ describe("ports rules, examples (semantics.md §4.4)", () => {
   })
 })
 
-describe("reservations examples (semantics.md §4.4)", () => {
+describe("reservations examples (docs/configuration.md)", () => {
   const g1: Reservations = { services: { web: { offset: 0 } } }
   const g2: Reservations = { base: 6000, services: { api: { offset: 1 }, db: { offset: 2 } } }
 
@@ -639,7 +639,7 @@ describe("reservations examples (semantics.md §4.4)", () => {
   })
 })
 
-describe("defaults (semantics.md §4.3)", () => {
+describe("defaults (docs/configuration.md)", () => {
   it("an empty stack is the built-in defaults", () => {
     expect(merge([])).toEqual(defaults)
   })

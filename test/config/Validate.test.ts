@@ -10,8 +10,8 @@ import { decodeConfig, parseYaml } from "../../src/config/Yaml.js"
 import * as EnvName from "../../src/domain/EnvName.js"
 
 /**
- * One fixture per rule of semantics.md §4.5 (and §4.6 identifiers, §8.6 environment-variable
- * names): the valid edge, the invalid value, and the exact field and message.
+ * One fixture per rule of a configuration file (docs/configuration.md: values, identifiers,
+ * environment-variable names): the valid edge, the invalid value, and the exact field and message.
  */
 
 /** Every rule violation of one document (what `trop validate` lists). */
@@ -39,7 +39,7 @@ const loadDetail = (text: string, kind: FileKind = "project", name = "trop.yaml"
   })
 }
 
-describe("ports (§4.5)", () => {
+describe("ports (docs/configuration.md)", () => {
   it("min 1 and max 65535 are valid; max = min is valid", () => {
     expect(problems("ports: {min: 1, max: 65535}")).toEqual([])
     expect(problems("ports: {min: 6000, max: 6000}")).toEqual([])
@@ -80,7 +80,7 @@ describe("ports (§4.5)", () => {
   })
 })
 
-describe("excluded_ports (§4.5)", () => {
+describe("excluded_ports (docs/configuration.md)", () => {
   it("accepts integers, numeric strings, A..B strings (sides trimmed) and {start, end} mappings", () => {
     expect(
       problems(
@@ -131,7 +131,7 @@ describe("excluded_ports (§4.5)", () => {
   })
 })
 
-describe("cleanup and lock wait (§4.5)", () => {
+describe("cleanup and lock wait (docs/configuration.md)", () => {
   it("expire_after_days 0 → Must be > 0; 1 is fine", () => {
     expect(problems("cleanup: {expire_after_days: 1}")).toEqual([])
     expect(problems("cleanup: {expire_after_days: 0}")).toEqual(one("cleanup.expire_after_days", "Must be > 0"))
@@ -149,7 +149,7 @@ describe("cleanup and lock wait (§4.5)", () => {
   })
 })
 
-describe("project (§4.5, §4.6)", () => {
+describe("project (docs/configuration.md)", () => {
   it("is valid in project files, trimmed to at most 255 bytes", () => {
     expect(problems("project: web")).toEqual([])
     expect(problems(`project: "  ${"x".repeat(255)}  "`)).toEqual([])
@@ -175,7 +175,7 @@ describe("project (§4.5, §4.6)", () => {
   })
 })
 
-describe("reservations (§4.5)", () => {
+describe("reservations (docs/configuration.md)", () => {
   it("is forbidden in the user config.yaml", () => {
     expect(problems("reservations:\n  services:\n    web: {}\n", "user")).toEqual(
       one("reservations", "reservations are only valid in trop.yaml/trop.local.yaml, not user config.yaml")
@@ -235,7 +235,7 @@ describe("reservations (§4.5)", () => {
   })
 })
 
-describe("environment-variable names (§8.6)", () => {
+describe("environment-variable names (docs/concepts.md)", () => {
   const withEnv = (env: string) => problems(`reservations:\n  services:\n    web: {env: ${env}}\n`)
 
   it("explicit env: valid names", () => {

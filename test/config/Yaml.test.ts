@@ -8,7 +8,7 @@ import * as Files from "../../src/config/Files.js"
 import { decodeConfig, parseYaml } from "../../src/config/Yaml.js"
 
 /**
- * The YAML dialect and schema typing of configuration files (semantics.md §4.1): YAML 1.2
+ * The YAML dialect and schema typing of configuration files (docs/configuration.md): YAML 1.2
  * core-schema scalars, duplicate keys, unknown keys at every level, typed ports, and
  * messages that name the line.
  */
@@ -241,7 +241,7 @@ describe("other typing", () => {
   })
 })
 
-describe("messages (§4.1)", () => {
+describe("messages (docs/configuration.md)", () => {
   it("a YAML syntax error: validation error for '<file>': Invalid YAML: <message naming the line>", () => {
     const { detail, file } = loadDetail("project: web\nports: [\n  min: 5\n")
     expect(detail.startsWith(`validation error for '${file}': Invalid YAML: `)).toBe(true)

@@ -18,7 +18,7 @@ describe("AbsolutePath schema", () => {
   })
 })
 
-describe("isUnder / areRelated compare whole components (semantics.md §3.4)", () => {
+describe("isUnder / areRelated compare whole components (docs/concepts.md)", () => {
   it("examples", () => {
     expect(isUnder("/work/a", "/work/a")).toBe(true)
     expect(isUnder("/work/a/b", "/work/a")).toBe(true)

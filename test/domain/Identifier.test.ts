@@ -8,7 +8,7 @@ import * as Identifier from "../../src/domain/Identifier.js"
 const problem = (raw: string): string | undefined =>
   Either.match(Identifier.projectFromInput(raw), { onLeft: (m) => m, onRight: () => undefined })
 
-describe("project/task input rules (semantics.md §4.6)", () => {
+describe("project/task input rules (docs/configuration.md)", () => {
   it("trims surrounding whitespace", () => {
     expect(Identifier.projectFromInput("  web  ")).toEqual(Either.right("web"))
     expect(Identifier.taskFromInput("\tfeature/x\n")).toEqual(Either.right("feature/x"))
@@ -63,7 +63,7 @@ describe("project/task input rules (semantics.md §4.6)", () => {
   )
 })
 
-describe("single-reservation tags (cli.md §8.2)", () => {
+describe("single-reservation tags (docs/cli.md)", () => {
   it("trims and refuses blank tags", () => {
     expect(Identifier.tagFromInput(" web ")).toEqual(Either.right("web"))
     expect(Identifier.tagFromInput("  ")).toEqual(Either.left("tag must be non-empty after trimming whitespace"))
@@ -73,7 +73,7 @@ describe("single-reservation tags (cli.md §8.2)", () => {
   })
 })
 
-describe("quoted (cli.md §8.4)", () => {
+describe("quoted (docs/cli.md)", () => {
   it("quotes present values and writes none for absent ones", () => {
     expect(Identifier.quoted("web")).toBe("'web'")
     expect(Identifier.quoted(undefined)).toBe("none")

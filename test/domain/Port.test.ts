@@ -9,7 +9,7 @@ import { port } from "../fixtures/Fixtures.js"
 
 const failure = (text: string): string | undefined => Either.match(Port.parse(text), { onLeft: (m) => m, onRight: () => undefined })
 
-describe("Port.parse (cli.md §9.1 port-string errors)", () => {
+describe("Port.parse (docs/cli.md)", () => {
   it("accepts every port of 1..65535, with a tolerated leading +", () => {
     expect(Port.parse("1")).toEqual(Either.right(1))
     expect(Port.parse("65535")).toEqual(Either.right(65535))

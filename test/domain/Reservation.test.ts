@@ -6,7 +6,7 @@ import { formatTimestamp, UnixSeconds } from "../../src/domain/Reservation.js"
 import * as Key from "../../src/domain/ReservationKey.js"
 import { abs, seconds, tag } from "../fixtures/Fixtures.js"
 
-describe("ReservationKey.format (cli.md §8.2)", () => {
+describe("ReservationKey.format (docs/cli.md)", () => {
   it("shows the path alone when untagged and path:tag when tagged", () => {
     expect(Key.format(Key.make(abs("/work/app")))).toBe("/work/app")
     expect(Key.format(Key.make(abs("/work/app"), Option.some(tag("web"))))).toBe("/work/app:web")
@@ -21,7 +21,7 @@ describe("ReservationKey.format (cli.md §8.2)", () => {
   })
 })
 
-describe("formatTimestamp (cli.md §8.3: UTC YYYY-MM-DD HH:MM:SS)", () => {
+describe("formatTimestamp (docs/cli.md: UTC YYYY-MM-DD HH:MM:SS)", () => {
   it("epoch 0", () => {
     expect(formatTimestamp(seconds(0))).toBe("1970-01-01 00:00:00")
   })

@@ -43,7 +43,7 @@ const availability = (reserved: Iterable<number>, exclusions: Exclusions = []): 
 
 const ex = (start: number, end = start) => ({ start: port(start), end: port(end) })
 
-describe("blockerOf: reserved ▸ excluded ▸ occupied ▸ possibly occupied (semantics.md §7.2)", () => {
+describe("blockerOf: reserved ▸ excluded ▸ occupied ▸ possibly occupied (docs/concepts.md)", () => {
   it.effect("the first failing check names the blocker", () =>
     Effect.gen(function*() {
       const a = availability([5000], [ex(5000, 5001)])
@@ -88,7 +88,7 @@ describe("blockerOf: reserved ▸ excluded ▸ occupied ▸ possibly occupied (s
   })
 })
 
-describe("formatBlockers (semantics.md §7.6)", () => {
+describe("formatBlockers (docs/concepts.md)", () => {
   const exhaustion = (kinds: ReadonlyArray<Blocker["_tag"]>, first?: { port: number; description: string }): Exhaustion => ({
     kinds: new Set(kinds),
     firstPossiblyOccupied: first === undefined ? Option.none() : Option.some({ port: port(first.port), description: first.description })
@@ -190,7 +190,7 @@ const model = (s: Scenario) => {
 const run = <A>(s: Scenario, effect: Effect.Effect<A, never, Occupancy>): A =>
   Effect.runSync(effect.pipe(Effect.provide(Occupancy.Test(s.occupied))))
 
-describe("scan and allocate properties (semantics.md §7.3-7.4)", () => {
+describe("scan and allocate properties (docs/concepts.md)", () => {
   it.prop(
     "scan returns the LOWEST port that is not reserved, excluded or occupied; exhaustion exactly when none exists",
     [scenario],
@@ -263,7 +263,7 @@ describe("scan and allocate properties (semantics.md §7.3-7.4)", () => {
   )
 })
 
-describe("preferred port examples (D2)", () => {
+describe("preferred port examples (docs/concepts.md)", () => {
   const request = (preferred: number, bypass = { ignoreExclusions: false, ignoreOccupied: false }) =>
     allocate({
       preferred: Option.some(port(preferred)),

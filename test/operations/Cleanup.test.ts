@@ -11,7 +11,7 @@ import { DAY, freshDatabase, reservation, seconds, tempDirScoped } from "../fixt
 
 const NOW = seconds(1_700_000_000)
 
-describe("Cleanup.plan (semantics.md §9.1-9.3)", () => {
+describe("Cleanup.plan (docs/concepts.md)", () => {
   it.scoped("prunes gone/non-directory paths in (path, tag) order, then expired rows by last_used_at; prune wins", () =>
     Effect.gen(function*() {
       const root = yield* tempDirScoped("trop-cleanup-")
@@ -49,7 +49,7 @@ describe("Cleanup.plan (semantics.md §9.1-9.3)", () => {
     }))
 })
 
-describe("Cleanup.execute: guarded deletes (semantics.md §9.3 step 6)", () => {
+describe("Cleanup.execute: guarded deletes (docs/concepts.md)", () => {
   it.scoped("a row changed since planning survives; a row that vanished still counts as removed", () =>
     Effect.gen(function*() {
       const { sql } = yield* freshDatabase

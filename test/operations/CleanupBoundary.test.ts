@@ -12,7 +12,7 @@ import { DAY, freshDatabase, reservation, seconds, tempDirScoped } from "../fixt
 
 /**
  * `Cleanup.run` against real temporary databases with the clock under test control
- * (semantics.md §9.2-9.3): the exact expiry boundary, future timestamps, removal order and
+ * (docs/concepts.md): the exact expiry boundary, future timestamps, removal order and
  * dry runs.
  */
 
@@ -36,7 +36,7 @@ const ports = (rows: ReadonlyArray<Reservation>) => rows.map((r) => r.port)
 
 const expireOnly = (days: number): Cleanup.CleanupPolicy => ({ prune: false, expireAfterDays: Option.some(days) })
 
-describe("expiry boundary (semantics.md §9.2)", () => {
+describe("expiry boundary (docs/concepts.md)", () => {
   it.scoped("exactly N days unused is kept; N days + 1 s is expired", () =>
     withRows(
       [
@@ -118,7 +118,7 @@ describe("expiry boundary (semantics.md §9.2)", () => {
     }))
 })
 
-describe("removal order (semantics.md §9.3 step 4)", () => {
+describe("removal order (docs/concepts.md)", () => {
   it.scoped("prune candidates in (path, tag) order (untagged first, byte order), then expired by last_used_at ascending", () =>
     Effect.gen(function*() {
       const root = yield* tempDirScoped("trop-boundary-")
@@ -176,7 +176,7 @@ describe("removal order (semantics.md §9.3 step 4)", () => {
     }))
 })
 
-describe("Cleanup.run dry run (semantics.md §9.3 step 5)", () => {
+describe("Cleanup.run dry run (docs/concepts.md)", () => {
   it.scoped("reports the candidates and deletes nothing", () =>
     Effect.gen(function*() {
       const root = yield* tempDirScoped("trop-boundary-")

@@ -21,7 +21,7 @@ import { StickyFieldChange } from "../../src/domain/Errors.js"
 const cliText = (e: { readonly _tag: string }) => e instanceof StickyFieldChange ? render(e) : `not sticky: ${e._tag}`
 
 /**
- * Group reservation planning and execution (semantics.md §8.1-8.5) against a real SQLite
+ * Group reservation planning and execution (docs/concepts.md) against a real SQLite
  * database per test, with a scripted occupancy probe.
  */
 
@@ -61,7 +61,7 @@ const request = (
   ...overrides
 })
 
-/** A scripted probe: `occupied` ports are in use, `failing` ports fail to probe (D3); calls are recorded. */
+/** A scripted probe: `occupied` ports are in use, `failing` ports fail to probe (docs/concepts.md); calls are recorded. */
 const probe = (occupied: ReadonlyArray<number> = [], failing: ReadonlyArray<number> = [], calls: Array<number> = []) =>
   Occupancy.fromCheck({
     check: (p, policy) =>
@@ -115,7 +115,7 @@ const portsAt = (all: ReadonlyArray<Reservation>, path: AbsolutePath) =>
 const small = (overrides: Partial<Settings> = {}) => settings({ range: range(5000, 5100), ...overrides })
 const exclude = (start: number, end = start) => ({ start: port(start), end: port(end) })
 
-describe("fresh allocation: the examples of semantics.md §8.5", () => {
+describe("fresh allocation: the examples of docs/concepts.md", () => {
   it.scoped("range 5000-5100: external 65535 and admin 5000 pinned, web/api on the lowest fitting base", () =>
     Effect.gen(function*() {
       const { app, sql, work } = yield* world
@@ -221,7 +221,7 @@ describe("fresh allocation: the examples of semantics.md §8.5", () => {
     }))
 })
 
-describe("base and the scan range (semantics.md §8.3)", () => {
+describe("base and the scan range (docs/concepts.md)", () => {
   it.scoped("the scan starts at base, not at ports.min; base itself is only the start", () =>
     Effect.gen(function*() {
       const { app, path, sql, work } = yield* world
@@ -274,7 +274,7 @@ describe("base and the scan range (semantics.md §8.3)", () => {
     }))
 })
 
-describe("the lowest base that fits the whole pattern (semantics.md §8.5 step 2)", () => {
+describe("the lowest base that fits the whole pattern (docs/concepts.md)", () => {
   it.scoped("skips bases hitting reserved, excluded, occupied, possibly-occupied or pinned ports", () =>
     Effect.gen(function*() {
       const { app, path, sql, work } = yield* world
@@ -357,7 +357,7 @@ describe("the lowest base that fits the whole pattern (semantics.md §8.5 step 2
     }))
 })
 
-describe("reconciliation with stored rows (semantics.md §8.4)", () => {
+describe("reconciliation with stored rows (docs/concepts.md)", () => {
   const stored = (app: AbsolutePath, ports: Record<string, number>, extra: { project?: string; task?: string } = {}) =>
     Object.entries(ports).map(([t, p], i) =>
       reservation({ path: app, tag: t, port: p, createdAt: 100 + i, lastUsedAt: 200 + i, ...extra })
@@ -434,8 +434,8 @@ describe("reconciliation with stored rows (semantics.md §8.4)", () => {
   it.scoped("stored group has an extra service → requested service set does not match", () =>
     expectIncompatible({ api: 5001, db: 5002, web: 5000 }, [svc("web"), svc("api", { offset: 1 })], "requested service set does not match stored service set"))
 
-  it.scoped("stored group lacks a requested service → stored group is missing a requested service", () =>
-    expectIncompatible({ web: 5000 }, [svc("web"), svc("api", { offset: 1 })], "stored group is missing a requested service"))
+  it.scoped("stored group lacks a requested service → requested service set does not match (trop 0.2.0's words)", () =>
+    expectIncompatible({ web: 5000 }, [svc("web"), svc("api", { offset: 1 })], "requested service set does not match stored service set"))
 
   it.scoped("stored port below the offset → cannot satisfy requested offset", () =>
     expectIncompatible({ web: 3 }, [svc("web", { offset: 5 })], "stored port 3 cannot satisfy requested offset 5", small({ range: range(1, 100) })))
@@ -458,18 +458,18 @@ describe("reconciliation with stored rows (semantics.md §8.4)", () => {
   it.scoped("stored port above the maximum → outside the current scan range", () =>
     expectIncompatible({ web: 5200 }, [svc("web")], "a stored service mapping is outside the current scan range"))
 
-  it.scoped("stored offsets implying different bases → names both bases in tag order", () =>
+  it.scoped("stored offsets implying different bases → names the new candidate, then the base implied first (tag order)", () =>
     expectIncompatible(
       { api: 5005, web: 5000 },
       [svc("web"), svc("api", { offset: 1 })],
-      "stored offset mappings imply different bases (5004 and 5000)"
+      "stored offset mappings imply different bases (5000 and 5004)"
     ))
 
   it.scoped("changed offsets (same tags) are incompatible", () =>
     expectIncompatible(
       { api: 5011, web: 5010 },
       [svc("web", { offset: 1 }), svc("api", { offset: 0 })],
-      "stored offset mappings imply different bases (5011 and 5009)"
+      "stored offset mappings imply different bases (5009 and 5011)"
     ))
 
   it.scoped("tagged single reservations (reserve --tag) at the path count as group members", () =>
@@ -478,7 +478,7 @@ describe("reconciliation with stored rows (semantics.md §8.4)", () => {
       yield* seed(sql, reservation({ path: app, tag: "db", port: 5050, createdAt: 1 }))
       yield* at(T0)
       const error = yield* Effect.flip(reserveGroup(sql, request(app, work, [svc("web"), svc("api", { offset: 1 })]), small()))
-      expect(error.message).toBe(conflict(app, "stored group is missing a requested service"))
+      expect(error.message).toBe(conflict(app, "requested service set does not match stored service set"))
       // exactly matching tags: a single reservation is adopted and refreshed as a member
       const adopted = yield* reserveGroup(sql, request(app, work, [svc("db", { offset: 0 })]), small({ range: range(5000, 5100) }))
       expect(adopted._tag).toBe("Refresh")
@@ -486,7 +486,7 @@ describe("reconciliation with stored rows (semantics.md §8.4)", () => {
     }))
 })
 
-describe("sticky metadata of a compatible group (semantics.md §5.1-5.2, §8.4)", () => {
+describe("sticky metadata of a compatible group (docs/concepts.md)", () => {
   const seedGroup = (sql: SqlClient.SqlClient, app: AbsolutePath, meta: { project?: string; task?: string }) =>
     seed(
       sql,
@@ -581,7 +581,7 @@ describe("sticky metadata of a compatible group (semantics.md §5.1-5.2, §8.4)"
     }))
 })
 
-describe("forced replacement of an incompatible group (semantics.md §8.4)", () => {
+describe("forced replacement of an incompatible group (docs/concepts.md)", () => {
   it.scoped("--force replaces: new mapping and created_at; untagged and descendant rows untouched; Release lines first", () =>
     Effect.gen(function*() {
       const { app, path, sql, work } = yield* world
@@ -595,7 +595,7 @@ describe("forced replacement of an incompatible group (semantics.md §8.4)", () 
       yield* at(T0)
       const services = [svc("web", { offset: 0 }), svc("api", { offset: 1 })]
       const refused = yield* Effect.flip(reserveGroup(sql, request(app, work, services), small()))
-      expect(refused.message).toBe(`reservation conflict: existing group at ${app} is incompatible: stored group is missing a requested service`)
+      expect(refused.message).toBe(`reservation conflict: existing group at ${app} is incompatible: requested service set does not match stored service set`)
       const plan = yield* reserveGroup(sql, request(app, work, services, { force: true }), small())
       expect(plan._tag).toBe("Allocate")
       // the replaced rows' own ports are free for the new mapping
@@ -707,7 +707,7 @@ describe("forced replacement of an incompatible group (semantics.md §8.4)", () 
     }))
 })
 
-describe("path guard (semantics.md §3.3, §8.1)", () => {
+describe("path guard (docs/concepts.md)", () => {
   it.scoped("an unrelated reservation path fails unless --force or allow_unrelated_path", () =>
     Effect.gen(function*() {
       const { path, sql } = yield* world
@@ -733,7 +733,7 @@ describe("path guard (semantics.md §3.3, §8.1)", () => {
     }))
 })
 
-describe("plans as a dry run shows them (semantics.md §8.8)", () => {
+describe("plans as a dry run shows them (docs/concepts.md)", () => {
   it.scoped("plan alone writes nothing and lists one Reserve line per service in tag order", () =>
     Effect.gen(function*() {
       const { app, sql, work } = yield* world

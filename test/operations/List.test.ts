@@ -34,7 +34,7 @@ const world = Effect.gen(function*() {
   return { at, ports, sql }
 })
 
-describe("list filters (cli.md §9.3)", () => {
+describe("list filters (docs/cli.md)", () => {
   it.scoped("no filter: every row, ordered by path then tag", () =>
     Effect.gen(function*() {
       const { at, sql } = yield* world

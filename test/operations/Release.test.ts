@@ -9,7 +9,7 @@ import type { ReleaseRequest, TagSelection } from "../../src/operations/Release.
 import * as Release from "../../src/operations/Release.js"
 import * as Database from "../../src/store/Database.js"
 import * as Reservations from "../../src/store/Reservations.js"
-import { abs, freshDatabase, reservation, tag } from "../fixtures/Fixtures.js"
+import { abs, freshDatabase, port, reservation, tag } from "../fixtures/Fixtures.js"
 
 /**
  * Rows at work/a (untagged, api, web), work/a/b (untagged, web), and the sibling work/ab
@@ -46,7 +46,7 @@ const remaining = (sql: SqlClient.SqlClient) =>
 
 const keys = (plan: Release.ReleasePlan) => plan.rows.map((r) => Key.format(r.key))
 
-describe("selection (semantics.md §10)", () => {
+describe("selection (docs/concepts.md)", () => {
   it.scoped("no tag option: every row at exactly the path, untagged first then by tag", () =>
     Effect.gen(function*() {
       const { p, sql, work } = yield* world
@@ -101,7 +101,7 @@ describe("selection (semantics.md §10)", () => {
     }))
 })
 
-describe("nothing matched: success with a warning (cli.md §9.2)", () => {
+describe("nothing matched: success with a warning (docs/cli.md)", () => {
   it.scoped("each mode words its own warning", () =>
     Effect.gen(function*() {
       const { p, sql, work } = yield* world
@@ -157,5 +157,31 @@ describe("path guard and dry run", () => {
       ).pipe(Effect.provideService(SqlClient.SqlClient, sql))
       expect(plan.rows.length).toBe(5)
       expect((yield* remaining(sql)).length).toBe(7)
+    }))
+})
+
+describe("by port (release --port, docs/output-formats.md)", () => {
+  it.scoped("selects the row holding the port, whatever path, tags and recursive say; the guard checks that row's path", () =>
+    Effect.gen(function*() {
+      const { p, sql } = yield* world
+      const byPort = (n: number, unguarded = false): ReleaseRequest => ({
+        path: p("a"),
+        cwd: p("a"),
+        tags: UNTAGGED,
+        recursive: true,
+        unguarded,
+        port: port(n)
+      })
+      const { n, plan } = yield* release(sql, byPort(5004))
+      expect(keys(plan)).toEqual([`${p("a/b")}:web`])
+      expect(n).toBe(1)
+      // p("ab") is unrelated to the working directory p("a").
+      const error = yield* Effect.flip(release(sql, byPort(5006)))
+      expect(error.message).toBe(`path relationship violation: ${p("ab")} and ${p("a")} are unrelated paths`)
+      expect((yield* release(sql, byPort(5006, true))).n).toBe(1)
+      const none = yield* release(sql, byPort(5999))
+      expect(none.n).toBe(0)
+      expect(Release.warnings(none.plan)).toEqual(["No reservation found for port 5999 (already released)"])
+      expect(yield* remaining(sql)).toEqual([5000, 5002, 5001, 5003, 5005]) // by path, then tag
     }))
 })

@@ -77,7 +77,7 @@ const summary = (r: Reservation) => ({
 
 const small = (overrides: Partial<Settings> = {}) => settings({ range: range(5000, 5010), ...overrides })
 
-describe("new key (semantics.md §7.1, §7.4)", () => {
+describe("new key (docs/concepts.md)", () => {
   it.scoped("gets the lowest available port and is stored with now as both timestamps", () =>
     Effect.gen(function*() {
       const { path, sql, work } = yield* world
@@ -115,7 +115,7 @@ describe("new key (semantics.md §7.1, §7.4)", () => {
       expect(row?.lastUsedAt).toBe(T0)
     }))
 
-  it.scoped("a preferred port is honoured anywhere in 1..65535 (D2)", () =>
+  it.scoped("a preferred port is honoured anywhere in 1..65535 (docs/concepts.md)", () =>
     Effect.gen(function*() {
       const { path, sql, work } = yield* world
       yield* at(T0)
@@ -164,9 +164,38 @@ describe("new key (semantics.md §7.1, §7.4)", () => {
       )
       expect(scanned.reservation.port).toBe(5002)
     }))
+
+  it.scoped("a preferred port not granted is told in the plan: who holds it, excluded, occupied; the result is the same", () =>
+    Effect.gen(function*() {
+      const { path, sql, work } = yield* world
+      yield* at(T0)
+      yield* seed(sql, reservation({ path: path("live1"), tag: "web", port: 6000 }))
+      const s = small({ exclusions: [{ start: port(7000), end: port(7000) }] })
+      const preferring = (name: string, p: number) => request(Key.make(path(name)), work, { preferred: Option.some(port(p)) })
+      const held = yield* reserve(sql, preferring("app", 6000), s)
+      expect(held.reservation.port).toBe(5000)
+      expect(held.preferredRefused).toEqual(
+        Option.some({ port: 6000, refusal: { _tag: "reserved", holder: Key.make(path("live1"), Option.some(tag("web"))) } })
+      )
+      const excluded = yield* reserve(sql, preferring("live2", 7000), s)
+      expect(excluded.reservation.port).toBe(5001)
+      expect(excluded.preferredRefused).toEqual(Option.some({ port: 7000, refusal: { _tag: "excluded" } }))
+      const occupied = yield* reserve(sql, preferring("live3", 7001), s, [7001])
+      expect(occupied.reservation.port).toBe(5002)
+      expect(occupied.preferredRefused).toEqual(Option.some({ port: 7001, refusal: { _tag: "occupied" } }))
+      // Granted, or none asked: nothing to tell.
+      expect((yield* reserve(sql, preferring("gone", 7002), s)).preferredRefused).toEqual(Option.none())
+      expect((yield* reserve(sql, request(Key.make(path("app"), Option.some(tag("x"))), work), s)).preferredRefused)
+        .toEqual(Option.none())
+      // A refresh keeps the stored port: a different preferred one is not granted.
+      const refreshed = yield* reserve(sql, preferring("app", 7003), s)
+      expect(refreshed.reservation.port).toBe(5000)
+      expect(refreshed.preferredRefused).toEqual(Option.some({ port: 7003, refusal: { _tag: "kept" } }))
+      expect((yield* reserve(sql, preferring("app", 5000), s)).preferredRefused).toEqual(Option.none())
+    }))
 })
 
-describe("existing key (semantics.md §7.5)", () => {
+describe("existing key (docs/concepts.md)", () => {
   it.scoped("an identical request refreshes last_used_at only, keeping port and created_at; a different --port is ignored", () =>
     Effect.gen(function*() {
       const { path, sql, work } = yield* world
@@ -229,7 +258,7 @@ describe("existing key (semantics.md §7.5)", () => {
     }))
 })
 
-describe("sticky fields (semantics.md §5.2)", () => {
+describe("sticky fields (docs/concepts.md)", () => {
   const stored = (path: AbsolutePath) => reservation({ path, port: 5004, project: "a", createdAt: T0 - 100, lastUsedAt: T0 - 100 })
 
   it.scoped("changing the project needs permission; the message names both values", () =>
@@ -301,7 +330,7 @@ describe("sticky fields (semantics.md §5.2)", () => {
     }))
 })
 
-describe("path guard (semantics.md §3.3)", () => {
+describe("path guard (docs/concepts.md)", () => {
   it.scoped("an unrelated target is refused unless --force or allow_unrelated_path", () =>
     Effect.gen(function*() {
       const { dir, path, sql } = yield* world
@@ -321,7 +350,7 @@ describe("path guard (semantics.md §3.3)", () => {
     }))
 })
 
-describe("exhaustion (semantics.md §7.6)", () => {
+describe("exhaustion (docs/concepts.md)", () => {
   /** Range 5000-5002: 5000 held by a live key, 5001 excluded, 5002 occupied. */
   const blocked = (overrides: Partial<Settings> = {}) =>
     settings({ range: range(5000, 5002), exclusions: [{ start: port(5001), end: port(5001) }], ...overrides })
@@ -435,8 +464,11 @@ describe("exhaustion (semantics.md §7.6)", () => {
         reserve(sql, request(Key.make(path("app")), work), settings({ range: range(5000, 5001) }), [5000, 5001])
       )
       expect(error.message).toBe(
-        "port range 5000-5001 exhausted after cleanup: remaining blockers after the single retry: occupied; automatic cleanup pruned 1 and expired 1 reservation(s); automatic pruning and expiration enabled"
+        // The rolled-back cleanup is told as what it would have done and freed: nothing was removed.
+        "port range 5000-5001 exhausted after cleanup: remaining blockers after the single retry: occupied; automatic cleanup would have pruned 1 and expired 1 reservation(s), freeing ports 5000, 5001 but no usable port of the range, so nothing was removed; automatic pruning and expiration enabled"
       )
+      // The data the CLI's hint is made of: the range, how many rows hold it, the cleanup's fate.
+      expect(error).toMatchObject({ _tag: "PortRangeExhausted", min: 5000, max: 5001, held: 2, cleanup: "rolled back" })
       expect((yield* rows(sql)).map(summary)).toEqual(before.map(summary))
     }))
 
@@ -467,7 +499,7 @@ describe("exhaustion (semantics.md §7.6)", () => {
     }))
 })
 
-describe("dry run (D4)", () => {
+describe("dry run (docs/cli.md)", () => {
   it.scoped("plans inside the transaction and leaves nothing behind", () =>
     Effect.gen(function*() {
       const { path, sql, work } = yield* world
@@ -486,7 +518,7 @@ describe("dry run (D4)", () => {
     }))
 })
 
-describe("timestamps (semantics.md §13.8)", () => {
+describe("timestamps (docs/database.md)", () => {
   it.scoped("a write refuses a timestamp outside the storable range", () =>
     Effect.gen(function*() {
       const { path, sql, work } = yield* world

@@ -13,7 +13,7 @@ import { Sockets, useNodeTitle } from "../cli/_sockets.js"
 import { range } from "../fixtures/Fixtures.js"
 
 /**
- * The scan operation (cli.md §9.15; semantics.md §6.2; D3) over Occupancy doubles. Ports
+ * The scan operation (docs/cli.md, docs/concepts.md) over Occupancy doubles. Ports
  * 61000-61999 are above the Linux ephemeral range, so the real owner lookup finds nothing there.
  */
 
@@ -118,7 +118,7 @@ const scripted = (script: Record<number, { readonly inUse?: ReadonlyArray<string
     warnings: Effect.succeed([])
   })
 
-describe("probe failures (D3)", () => {
+describe("probe failures (docs/concepts.md)", () => {
   it.effect("possibly occupied rows sit among occupied ones in probe order; only occupied ports are counted", () =>
     Effect.gen(function*() {
       const result = yield* run(61100, 61105, POLICY, [61104])

@@ -48,7 +48,7 @@ describe("no fault hook in what users install", () => {
     expect(naming).toEqual([])
     // Not vacuous: the name is findable where the hook is built in.
     expect(fs.readFileSync(path.join(ROOT, "dist", "test", "trop.cjs"), "utf8")).toContain(HOOK)
-  })
+  }, 180_000)
 
   it("the shipped trop ignores TROP_TEST_CHECKPOINT: each checkpointed command finishes (exit 0) and leaves the named file alone", () => {
     const precious = path.join(sb.root, "precious")

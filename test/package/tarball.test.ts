@@ -28,6 +28,7 @@ interface Manifest {
   readonly main?: string
   readonly types?: string
   readonly bin?: Record<string, string>
+  readonly man?: ReadonlyArray<string>
   readonly exports?: Record<string, unknown>
   readonly dependencies?: Record<string, string>
   readonly devDependencies?: Record<string, string>
@@ -91,13 +92,16 @@ describe("the published package", () => {
     if (root !== undefined) removeDir(root)
   })
 
-  it("the tarball holds dist/, README.md, LICENSE and package.json, and nothing from the repository's other files", () => {
+  it("the tarball holds dist/, docs/, the man page, README.md, LICENSE and package.json, and nothing from the repository's other files", () => {
     const entries = packed.entries
     for (
       const required of [
         "package.json",
         "README.md",
         "LICENSE",
+        "trop.1",
+        "docs/README.md",
+        "docs/cli.md",
         "dist/bin.cjs",
         "dist/trop.cjs",
         "dist/lib/index.js",
@@ -117,7 +121,7 @@ describe("the published package", () => {
     )
     expect(forbidden).toEqual([])
     const unexpected = entries.filter((entry) =>
-      !["package.json", "README.md", "LICENSE"].includes(entry) && !/^(dist|docs)\//.test(entry)
+      !["package.json", "README.md", "LICENSE", "trop.1"].includes(entry) && !/^(dist|docs)\//.test(entry)
     )
     expect(unexpected).toEqual([])
   })
@@ -132,6 +136,9 @@ describe("the published package", () => {
     ]
     expect(files.filter((file) => !shipped.has(path.posix.normalize(file)))).toEqual([])
     expect(manifest.bin).toEqual({ trop: "dist/bin.cjs" })
+    // `man trop` after a global install: the man page is listed and shipped.
+    expect(manifest.man).toEqual(["./trop.1"])
+    expect(packed.entries).toContain("trop.1")
 
     const peers = manifest.peerDependencies ?? {}
     for (const peer of [...PEERS, "vitest"]) expect(peers, peer).toHaveProperty([peer])

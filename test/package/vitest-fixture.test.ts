@@ -34,6 +34,13 @@ const FILES = 4
 const TESTS_PER_FILE = 5
 const TESTS = FILES * TESTS_PER_FILE
 
+/**
+ * The fixture's lock wait (seconds), through TROP_BUSY_TIMEOUT: up to eight workers of two
+ * vitest processes reserve and release in one database at once; far beyond what their short
+ * transactions need on a loaded machine.
+ */
+const BUSY_TIMEOUT = "60"
+
 /** The app's own range (trop.yaml): away from trop's default 5000 and below Linux's ephemeral ports. */
 const PORT_MIN = 20_000 + 100 * Math.floor(Math.random() * 120)
 const PORT_MAX = PORT_MIN + 99
@@ -221,6 +228,7 @@ describe("trop/vitest: the port fixture across vitest processes and workers", ()
     const report = path.join(scratch(`report-${label}`), "report.json")
     const result = await app.node(vitestArgs("suite", pool, report), {
       TROP_DATA_DIR: dataDir,
+      TROP_BUSY_TIMEOUT: BUSY_TIMEOUT,
       PORT_LOG: log,
       RUN_LABEL: label,
       NO_COLOR: "1"
@@ -292,6 +300,7 @@ describe("trop/vitest: the port fixture across vitest processes and workers", ()
         env: cleanEnv({
           HOME: path.join(app.dir, ".home"),
           TROP_DATA_DIR: dataDir,
+          TROP_BUSY_TIMEOUT: BUSY_TIMEOUT,
           READY_FILE: ready,
           MARKER: path.join(waits, "never"),
           NO_COLOR: "1"

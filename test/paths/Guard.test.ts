@@ -10,7 +10,7 @@ import { abs, tempDirScoped } from "../fixtures/Fixtures.js"
 const violation = (target: string, cwd: string) =>
   `path relationship violation: ${target} and ${cwd} are unrelated paths`
 
-describe("lexical relationship (semantics.md §3.3 step 1)", () => {
+describe("lexical relationship (docs/concepts.md)", () => {
   it.effect("the working directory itself, an ancestor and a descendant are allowed", () =>
     Effect.gen(function*() {
       const cwd = abs("/nonexistent-root/work/a")
@@ -34,7 +34,7 @@ describe("lexical relationship (semantics.md §3.3 step 1)", () => {
     }))
 })
 
-describe("physical retry through symlinks (semantics.md §3.3 step 2)", () => {
+describe("physical retry through symlinks (docs/concepts.md)", () => {
   /** root/real/project (a directory), root/link → root/real, root/loop → root/loop. */
   const layout = Effect.gen(function*() {
     const root = yield* tempDirScoped("trop-guard-")

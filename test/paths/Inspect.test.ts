@@ -6,7 +6,7 @@ import { expect } from "vitest"
 import { inspectDirectory } from "../../src/paths/Inspect.js"
 import { tempDirScoped } from "../fixtures/Fixtures.js"
 
-/** What prune learns about each kind of filesystem entry (semantics.md §9.1). */
+/** What prune learns about each kind of filesystem entry (docs/concepts.md). */
 describe("inspectDirectory", () => {
   const layout = Effect.gen(function*() {
     const root = yield* tempDirScoped("trop-inspect-")

@@ -22,7 +22,7 @@ const error = (raw: string, ctx: PathContext = context): string =>
     onRight: (p) => `normalized to ${p}`
   })
 
-describe("tilde expansion (semantics.md §3.1 step 2)", () => {
+describe("tilde expansion (docs/concepts.md)", () => {
   it("expands exactly ~ and ~/rest", () => {
     expect(ok("~")).toBe("/home/user")
     expect(ok("~/")).toBe("/home/user")
@@ -50,7 +50,7 @@ describe("tilde expansion (semantics.md §3.1 step 2)", () => {
   })
 })
 
-describe("relative paths and lexical resolution (semantics.md §3.1 steps 3-4)", () => {
+describe("relative paths and lexical resolution (docs/concepts.md)", () => {
   it("joins a relative path onto the working directory", () => {
     expect(ok("sub/dir")).toBe("/work/project/sub/dir")
     expect(ok(".")).toBe("/work/project")

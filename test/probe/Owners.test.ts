@@ -7,7 +7,7 @@ import type { Probe } from "../../src/probe/Policy.js"
 import { commOfSelf, recentlyFreePort, Sockets, useNodeTitle } from "../cli/_sockets.js"
 
 /**
- * Owner lookup from /proc (semantics.md §6.5): the socket tables /proc/net/{tcp,tcp6,udp,udp6}
+ * Owner lookup from /proc (docs/concepts.md): the socket tables /proc/net/{tcp,tcp6,udp,udp6}
  * give the inode and uid of whatever holds a port, /proc/<pid>/fd leads to the process.
  * Real listeners of this process on ports chosen by the OS.
  */
@@ -36,7 +36,7 @@ beforeAll(() => {
 afterAll(() => restoreTitle())
 afterEach(() => sockets.closeAll())
 
-describe("status (semantics.md §6.5)", () => {
+describe("status (docs/concepts.md)", () => {
   it("available when pid, name and user are known; partial when some; unavailable when none", () => {
     expect(status(ME)).toBe("available")
     expect(status({ ...ME, pid: Option.none() })).toBe("partial")

@@ -7,7 +7,7 @@ import { describe as describeProbe, fromCheck, probes, sockaddr } from "../../sr
 const none: OccupancyPolicy = { skipTcp: false, skipUdp: false, skipIpv4: false, skipIpv6: false, checkAllInterfaces: false }
 const labels = (policy: OccupancyPolicy) => probes(policy).map((p) => `${describeProbe(p)} ${sockaddr(p, 5000)}`)
 
-describe("probe list (semantics.md §6.2)", () => {
+describe("probe list (docs/concepts.md)", () => {
   it("4 probes by default, in the fixed order", () => {
     expect(labels(none)).toEqual([
       "TCP IPv4 localhost 127.0.0.1:5000",
@@ -37,7 +37,7 @@ describe("probe list (semantics.md §6.2)", () => {
     expect(labels({ ...none, skipIpv4: true, skipIpv6: true, checkAllInterfaces: true })).toEqual([])
   })
 
-  it("skip folds into every other skip (semantics.md §6.1)", () => {
+  it("skip folds into every other skip (docs/concepts.md)", () => {
     const leaves = { skip: false, skip_ip4: false, skip_ip6: false, skip_tcp: false, skip_udp: false, check_all_interfaces: false }
     expect(fromCheck({ ...leaves, skip: true })).toEqual({
       skipTcp: true,

@@ -132,7 +132,7 @@ describe("one Trop.layer, many operations", () => {
         expect(committed(s.file, "SELECT count(*) FROM reservations")).toEqual([model.size + 2])
         expect(committed(s.file, "PRAGMA integrity_check")).toEqual(["ok"])
       }).pipe(Effect.provide(tropLayer(s)))
-    }), 30_000)
+    }), 120_000)
 })
 
 describe("trop's transactions and an app's own SqlClient", () => {

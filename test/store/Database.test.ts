@@ -46,7 +46,7 @@ const databaseWithVersion = (file: string, version: string) => {
   db.close()
 }
 
-/** A published-v1 database (semantics.md §13.6). */
+/** A published-v1 database (docs/database.md). */
 const databaseV1 = (file: string) => {
   const db = new Sqlite(file)
   db.exec(`
@@ -62,7 +62,7 @@ const databaseV1 = (file: string) => {
   db.close()
 }
 
-describe("a fresh database (semantics.md §13.2-13.3)", () => {
+describe("a fresh database (docs/database.md)", () => {
   it.scoped("gets schema v2 exactly: version '2' as TEXT, STRICT tables, the three named indexes, WAL", () =>
     Effect.gen(function*() {
       const { file } = yield* freshDatabase
@@ -73,7 +73,7 @@ describe("a fresh database (semantics.md §13.2-13.3)", () => {
       expect(facts.journal).toBe("wal")
     }))
 
-  it.scoped("stores the table SQL exactly as the §13.3 DDL (SQLite drops IF NOT EXISTS)", () =>
+  it.scoped("stores the table SQL exactly as the docs/database.md DDL (SQLite drops IF NOT EXISTS)", () =>
     Effect.gen(function*() {
       const { file } = yield* freshDatabase
       const sqlOf = (name: string) => inspect(file).tables.find((t) => t.name === name)?.sql
@@ -101,7 +101,7 @@ describe("a fresh database (semantics.md §13.2-13.3)", () => {
     }))
 })
 
-describe("schema version check on open (semantics.md §13.5)", () => {
+describe("schema version check on open (docs/database.md)", () => {
   it.scoped("a newer schema (3) is refused and the file is left byte-for-byte unchanged", () =>
     Effect.gen(function*() {
       const root = yield* tempDirScoped()
@@ -163,7 +163,7 @@ describe("schema version check on open (semantics.md §13.5)", () => {
     }))
 })
 
-describe("auto-init disabled (semantics.md §13.1)", () => {
+describe("auto-init disabled (docs/database.md)", () => {
   it.scoped("a missing trop.db fails with DatabaseMissing and nothing is created", () =>
     Effect.gen(function*() {
       const root = yield* tempDirScoped()

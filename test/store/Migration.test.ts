@@ -1,24 +1,23 @@
-// Schema v1 → v2 migration (semantics.md §13.5-13.7, §13.9, §15): fixtures are built with raw
+// Schema v1 → v2 migration (docs/database.md, docs/configuration.md): fixtures are built with raw
 // SQL through better-sqlite3, the migration runs through Database.make (the first writable
 // open) or, for the multi-process cases, through the built CLI.
 import { describe, it } from "@effect/vitest"
 import Sqlite from "better-sqlite3"
-import { spawn } from "node:child_process"
 import { Effect } from "effect"
 import * as fs from "node:fs"
-import { createRequire } from "node:module"
 import * as nodePath from "node:path"
 import { expect } from "vitest"
 import * as Database from "../../src/store/Database.js"
 import { tempDirScoped } from "../fixtures/Fixtures.js"
-import { tropAsync } from "../support/cli.js"
+import { startTrop, tropAsync } from "../support/cli.js"
+import { waitingForLock } from "../support/lockWait.js"
 import type { V1Options } from "../fixtures/SchemaV1.js"
 import { buildV1, V1_RESERVATIONS } from "../fixtures/SchemaV1.js"
 import { STORED_TABLE_SQL } from "../fixtures/SchemaV2Sql.js"
 
 const open = (file: string, busyTimeoutSeconds = 0) => Database.make({ file, busyTimeoutSeconds, autoInit: true })
 
-/** The published v1 table without the UNIQUE on port (allowed: §13.7 step 3), so duplicate ports can be stored. */
+/** The published v1 table without the UNIQUE on port (allowed: docs/database.md), so duplicate ports can be stored. */
 const V1_RESERVATIONS_NO_UNIQUE = V1_RESERVATIONS.replace("port INTEGER NOT NULL UNIQUE", "port INTEGER NOT NULL")
 const expectedTableSql = (name: "metadata" | "reservations", quoted: boolean) =>
   quoted ? STORED_TABLE_SQL[name].replace(`CREATE TABLE ${name} `, `CREATE TABLE "${name}" `) : STORED_TABLE_SQL[name]
@@ -104,7 +103,7 @@ const refused = (options: V1Options) =>
     return error
   })
 
-describe("v1 → v2 on the first writable open (semantics.md §13.7)", () => {
+describe("v1 → v2 on the first writable open (docs/database.md)", () => {
   it.scoped("keeps every row and column value, turns a NULL tag into '', keeps extra metadata, ends with the exact v2 schema", () =>
     Effect.gen(function*() {
       const { dir, file } = yield* v1Fixture({
@@ -128,7 +127,7 @@ describe("v1 → v2 on the first writable open (semantics.md §13.7)", () => {
         { key: "custom_key", value: "kept value", type: "text" },
         { key: "schema_version", value: "2", type: "text" }
       ])
-      // Tables renamed from the staging tables are stored with a quoted name (§13.7 step 5).
+      // Tables renamed from the staging tables are stored with a quoted name (docs/database.md).
       const tables = facts.schema.filter((o) => o.type === "table")
       expect(tables).toEqual([
         { type: "table", name: "metadata", tbl_name: "metadata", sql: expectedTableSql("metadata", true) },
@@ -156,7 +155,7 @@ describe("v1 → v2 on the first writable open (semantics.md §13.7)", () => {
       expect(facts.integrity).toBe("ok")
       // No backup file, no leftover journal.
       expect(fs.readdirSync(dir).filter((f) => !["trop.db", "trop.db-wal", "trop.db-shm"].includes(f))).toEqual([])
-      // The migrated file passes the full read-only validation (§13.9).
+      // The migrated file passes the full read-only validation (docs/database.md).
       yield* Database.validateFile(file, 0)
       // And reopening is a no-op that keeps the data.
       yield* Effect.scoped(open(file))
@@ -187,7 +186,7 @@ describe("v1 → v2 on the first writable open (semantics.md §13.7)", () => {
     }))
 })
 
-describe("legacy preflight (semantics.md §13.7 step 4): each category alone", () => {
+describe("legacy preflight (docs/database.md): each category alone", () => {
   const cases: ReadonlyArray<readonly [string, V1Options, string]> = [
     [
       "duplicate logical keys (two NULL tags on one path)",
@@ -293,7 +292,7 @@ describe("legacy preflight (semantics.md §13.7 step 4): each category alone", (
     }))
 })
 
-describe("legacy preflight: several categories together are all reported, in the spec's order", () => {
+describe("legacy preflight: several categories together are all reported, in the documented order", () => {
   it.scoped("all seven categories at once", () =>
     Effect.gen(function*() {
       const error = yield* refused({
@@ -344,7 +343,7 @@ describe("legacy preflight: several categories together are all reported, in the
     }))
 })
 
-describe("layout check (semantics.md §13.7 step 3)", () => {
+describe("layout check (docs/database.md)", () => {
   const cases: ReadonlyArray<readonly [string, V1Options, string]> = [
     [
       "an extra reservations column",
@@ -414,7 +413,7 @@ describe("layout check (semantics.md §13.7 step 3)", () => {
     }))
 })
 
-describe("rows that pass the preflight but fail v2 decoding (§13.7 step 5, §13.8)", () => {
+describe("rows that pass the preflight but fail v2 decoding (docs/database.md)", () => {
   const cases: ReadonlyArray<readonly [string, string, string]> = [
     ["a relative path", "INSERT INTO reservations VALUES ('relative/x', NULL, 5000, NULL, NULL, 1, 1)", "field=path, key=path=\"relative/x\", tag=<untagged>: path must be absolute"],
     ["an untrimmed tag", "INSERT INTO reservations VALUES ('/a', ' web', 5000, NULL, NULL, 1, 1)", "field=tag, key=path=\"/a\", tag=\" web\": tag must be the empty untagged sentinel or exact trimmed nonempty text"],
@@ -442,7 +441,7 @@ describe("rows that pass the preflight but fail v2 decoding (§13.7 step 5, §13
   }
 })
 
-describe("concurrent migrators serialize and all end on v2 (§13.7 step 6)", () => {
+describe("concurrent migrators serialize and all end on v2 (docs/database.md)", () => {
   it.scoped("a v1 file locked by another writer is not touched (busy timeout 0); later opens migrate once, then are no-ops", () =>
     Effect.gen(function*() {
       const { dir, file } = yield* v1Fixture({ extra: ["INSERT INTO reservations VALUES ('/a', NULL, 5000, NULL, NULL, 1, 1)"] })
@@ -463,7 +462,7 @@ describe("concurrent migrators serialize and all end on v2 (§13.7 step 6)", () 
       expect(migrated.rows).toHaveLength(1)
     }))
 
-  it.scoped("the migration lock timeout names the open/migrate operation (§13.2, §13.7 step 6, cli.md §3)", () =>
+  it.scoped("the migration lock timeout names the open/migrate operation (docs/database.md, docs/configuration.md)", () =>
     Effect.gen(function*() {
       const { file } = yield* v1Fixture()
       const holder = new Sqlite(file, { timeout: 0 })
@@ -483,7 +482,9 @@ describe("concurrent migrators serialize and all end on v2 (§13.7 step 6)", () 
         ]
       })
       const results = yield* Effect.promise(() =>
-        Promise.all(Array.from({ length: 6 }, () => tropAsync(["--data-dir", dir, "list", "--format", "json"], { cwd: dir })))
+        Promise.all(
+          Array.from({ length: 6 }, () => tropAsync(["--data-dir", dir, "--busy-timeout", "60", "list", "--format", "json"], { cwd: dir }))
+        )
       )
       for (const r of results) {
         expect(r.stderr).toBe("")
@@ -498,35 +499,40 @@ describe("concurrent migrators serialize and all end on v2 (§13.7 step 6)", () 
       expect(facts.schema.filter((o) => o.type === "table").map((o) => o.name)).toEqual(["metadata", "reservations"])
       expect(facts.rows.map((r) => (r as { tag: string }).tag)).toEqual(["", "web"])
       yield* Database.validateFile(file, 0)
-    }))
+    }), 120_000)
 
-  it.scoped("processes waiting (default busy timeout) behind another writer migrate once it lets go", () =>
+  it.scoped("processes waiting for the lock behind another writer migrate once it lets go", () =>
     Effect.gen(function*() {
       const { dir, file } = yield* v1Fixture({ extra: ["INSERT INTO reservations VALUES ('/w/a', NULL, 5000, NULL, NULL, 1, 1)"] })
-      const sqlitePath = createRequire(import.meta.url).resolve("better-sqlite3")
-      const script = `const S = require(${JSON.stringify(sqlitePath)}); const db = new S(${JSON.stringify(file)});
-db.prepare('BEGIN IMMEDIATE').run(); process.stdout.write('locked\\n');
-setTimeout(() => { db.prepare('ROLLBACK').run(); db.close(); }, 900);`
-      const holder = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] })
-      const holderDone = new Promise<number | null>((resolve) => holder.on("close", resolve))
-      yield* Effect.promise(() => new Promise<void>((resolve) => holder.stdout.once("data", () => resolve())))
-      const started = Date.now()
-      const results = yield* Effect.promise(() =>
-        Promise.all(Array.from({ length: 3 }, () => tropAsync(["--data-dir", dir, "list", "--format", "json"], { cwd: dir })))
+      const holder = new Sqlite(file, { timeout: 0 })
+      holder.prepare("BEGIN IMMEDIATE").run()
+      const waiters = Array.from(
+        { length: 3 },
+        () => startTrop(["--data-dir", dir, "--busy-timeout", "60", "list", "--format", "json"], { cwd: dir })
       )
-      expect(yield* Effect.promise(() => holderDone)).toBe(0)
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          for (const w of waiters) w.kill()
+          if (holder.open) holder.close()
+        })
+      )
+      // They really wait for the lock: each is seen asleep in SQLite's busy handler with the
+      // file open while the lock is held, so none can have finished; only then is it released.
+      yield* Effect.promise(() => Promise.all(waiters.map((w) => waitingForLock(w, file))))
+      expect(waiters.map((w) => w.exited())).toEqual([false, false, false])
+      holder.prepare("ROLLBACK").run()
+      holder.close()
+      const results = yield* Effect.promise(() => Promise.all(waiters.map((w) => w.done)))
       for (const r of results) {
         expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" })
         expect(JSON.parse(r.stdout)).toHaveLength(1)
       }
-      // They really waited for the lock.
-      expect(Date.now() - started).toBeGreaterThanOrEqual(500)
       expect(versionOf(file)).toEqual([{ value: "2" }])
       yield* Database.validateFile(file, 0)
-    }))
+    }), 180_000)
 })
 
-describe("read-only validation never migrates (§13.9 check 2)", () => {
+describe("read-only validation never migrates (docs/database.md)", () => {
   it.scoped("validateFile on a v1 database → MigrationRequired, file unchanged", () =>
     Effect.gen(function*() {
       const { dir, file } = yield* v1Fixture({ extra: ["INSERT INTO reservations VALUES ('/a', NULL, 5000, NULL, NULL, 1, 1)"] })

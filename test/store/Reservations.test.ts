@@ -46,7 +46,7 @@ const corruptionOf = (...bad: ReadonlyArray<RawRow>) =>
 const corrupt = (field: string, path: string, tagText: string, reason: string) =>
   `database corruption detected: table=reservations, field=${field}, key=path=${path}, tag=${tagText}: ${reason}. ${RECOVERY}`
 
-describe("fail-closed row decoding (semantics.md §13.8)", () => {
+describe("fail-closed row decoding (docs/database.md)", () => {
   it.scoped("a relative path", () =>
     Effect.map(corruptionOf({ path: "relative/path", port: 5000 }), (m) =>
       expect(m).toBe(corrupt("path", "\"relative/path\"", "<untagged>", "path must be absolute"))))

@@ -1,4 +1,4 @@
-// Read-only validation of a schema-v2 database (semantics.md §13.8-13.9): one hand-built fixture
+// Read-only validation of a schema-v2 database (docs/database.md): one hand-built fixture
 // per check, validated with Database.validateFile exactly as `assert-data-dir --validate` does.
 import { describe, it } from "@effect/vitest"
 import Sqlite from "better-sqlite3"
@@ -34,7 +34,7 @@ interface Fixture {
   readonly extra?: ReadonlyArray<string>
   /**
    * Row tuples stored through a loose copy of the table (no types, constraints or STRICT); the
-   * exact §13.3 DDL is then written into sqlite_schema, so the file has the required schema
+   * exact docs/database.md DDL is then written into sqlite_schema, so the file has the required schema
    * but rows with wrong storage classes or values.
    */
   readonly looseRows?: ReadonlyArray<string>
@@ -113,8 +113,8 @@ const passes = (f: Fixture) =>
 
 const GOOD_ROW = "'/w/good', '', 5000, 'proj', 'task', 1, 2"
 
-describe("a valid database passes (semantics.md §13.9)", () => {
-  it.scoped("the exact §13.3 schema with edge-valid rows and an extra metadata key", () =>
+describe("a valid database passes (docs/database.md)", () => {
+  it.scoped("the exact docs/database.md schema with edge-valid rows and an extra metadata key", () =>
     passes({
       extra: [
         "INSERT INTO metadata VALUES ('custom', 'anything')",
@@ -276,7 +276,7 @@ describe("check 4: metadata rows are UTF-8 TEXT", () => {
     }))
 })
 
-describe("check 5: every reservation row decodes (fail-closed, §13.8)", () => {
+describe("check 5: every reservation row decodes (fail-closed, docs/database.md)", () => {
   const S = "'SECRET-PROJECT', 'SECRET-TASK'"
   const cases: ReadonlyArray<readonly [string, string, string]> = [
     // [name, row tuple, expected details after "table=reservations, "]
@@ -405,7 +405,7 @@ describe("check 8: the three named CHECK constraints", () => {
     }))
 })
 
-describe("check 9: the stored table SQL equals the §13.3 DDL after token normalization", () => {
+describe("check 9: the stored table SQL equals the docs/database.md DDL after token normalization", () => {
   const MISMATCH = (t: string) => `schema v2 table ${t} does not exactly match the required definition; `
 
   it.scoped("different spacing and keyword case pass", () =>
@@ -427,7 +427,7 @@ describe("check 9: the stored table SQL equals the §13.3 DDL after token normal
       reservations: RESERVATIONS_DDL.replace("CREATE TABLE reservations", "CREATE TABLE [reservations]").replace("    path TEXT", "    \"path\" TEXT")
     }))
 
-  it.scoped("an extra comment is a token, so it does not match (§13.9: comments kept as tokens)", () =>
+  it.scoped("an extra comment is a token, so it does not match (docs/database.md: comments kept as tokens)", () =>
     Effect.gen(function*() {
       const ddl = RESERVATIONS_DDL.replace("    project TEXT,", "    project TEXT, -- owner\n")
       expectCorruption(yield* failure({ reservations: ddl }), MISMATCH("reservations"))

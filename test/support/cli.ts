@@ -49,6 +49,49 @@ export const trop = (args: ReadonlyArray<string>, options: RunOptions = {}): Res
   return { code: result.status, stdout: result.stdout, stderr: result.stderr }
 }
 
+/** A `trop` process started by `startTrop`. */
+export interface Running {
+  readonly pid: number
+  /** Resolves when it has ended and its output is read. */
+  readonly done: Promise<Result>
+  /** Whether it has ended. */
+  readonly exited: () => boolean
+  /** SIGKILLs it if it is still running (for cleanup). */
+  readonly kill: () => void
+}
+
+/** Starts `trop args...` (the built CLI, or `bin`) as a real process and returns at once. */
+export const startTrop = (args: ReadonlyArray<string>, options: RunOptions & { readonly bin?: string } = {}): Running => {
+  const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {
+    cwd: options.cwd ?? os.tmpdir(),
+    env: cleanEnv(options.env),
+    stdio: ["pipe", "pipe", "pipe"]
+  })
+  child.stdin.end(options.input ?? "")
+  let stdout = ""
+  let stderr = ""
+  let exited = false
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
+  child.on("exit", () => (exited = true))
+  const done = new Promise<Result>((resolve, reject) => {
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+  })
+  if (child.pid === undefined) {
+    done.catch(() => undefined)
+    throw new Error("trop could not be started")
+  }
+  return {
+    pid: child.pid,
+    done,
+    exited: () => exited || child.exitCode !== null || child.signalCode !== null,
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+    }
+  }
+}
+
 /** Runs `trop args...` as a real process without blocking, for concurrency tests. */
 export const tropAsync = (args: ReadonlyArray<string>, options: RunOptions = {}): Promise<Result> =>
   new Promise((resolve, reject) => {

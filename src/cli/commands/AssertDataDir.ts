@@ -9,7 +9,7 @@ import * as Session from "../Session.js"
 
 /**
  * Whether the data directory exists, and with --validate whether its database is valid
- * (cli.md §9.11). Never creates, migrates or repairs anything.
+ * (docs/cli.md). Never creates, migrates or repairs anything.
  */
 const exists = (dir: string, validate: boolean): Effect.Effect<boolean, DatabaseCorrupt> =>
   Effect.try({

@@ -6,5 +6,5 @@ import { runCleanup } from "./Cleanup.js"
 export const autoclean = define({
   name: "autoclean",
   description: "Combined cleanup (prune + expire)",
-  options: { days: unsigned("days", "DAYS", "Override expiration threshold in days", 4294967295), dryRun: Common.dryRun }
+  options: { days: unsigned("days", "DAYS", "Override expiration threshold in days", 4294967295), dryRun: Common.dryRun, format: Common.resultFormat }
 }, (o) => runCleanup("autoclean", o))

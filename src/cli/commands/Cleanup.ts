@@ -7,8 +7,9 @@ import type { Uninspectable } from "../../operations/Cleanup.js"
 import type { GlobalValues } from "../Globals.js"
 import { Output } from "../Output.js"
 import * as Session from "../Session.js"
+import * as ResultJson from "./ResultJson.js"
 
-/** What the cleanup commands share: `prune`, `expire`, `autoclean` (cli.md §9.6-9.8). */
+/** What the cleanup commands share: `prune`, `expire`, `autoclean` (docs/cli.md). */
 export type CleanupCommand = "prune" | "expire" | "autoclean"
 
 const ADVICE: Record<Uninspectable["kind"], string> = {
@@ -21,7 +22,12 @@ const ADVICE: Record<Uninspectable["kind"], string> = {
 
 export const runCleanup = (
   command: CleanupCommand,
-  o: { readonly days: Option.Option<number>; readonly dryRun: boolean; readonly globals: GlobalValues }
+  o: {
+    readonly days: Option.Option<number>
+    readonly dryRun: boolean
+    readonly format: Option.Option<"text" | "json">
+    readonly globals: GlobalValues
+  }
 ) =>
   Effect.gen(function*() {
     const output = yield* Output
@@ -32,7 +38,9 @@ export const runCleanup = (
     const quiet = o.globals.quiet
     const verbose = o.globals.verbose && !quiet
     const dry = o.dryRun
-    if (dry && !quiet) {
+    // JSON replaces the messages (the count under --quiet); warnings still go to stderr.
+    const json = ResultJson.requested(o.format)
+    if (dry && !quiet && !json) {
       yield* output.err(
         command === "prune"
           ? "[DRY RUN] Scanning for reservations with non-existent paths..."
@@ -48,8 +56,9 @@ export const runCleanup = (
     const pruned = result.pruned
     const expired = result.expired
     const total = pruned.length + expired.length
+    if (json) yield* output.out(ResultJson.cleanup(result, command === "prune" ? null : days, dry))
     if (quiet) {
-      if (total > 0) yield* output.out(String(total))
+      if (total > 0 && !json) yield* output.out(String(total))
       return
     }
     if (command !== "expire") {
@@ -61,25 +70,23 @@ export const runCleanup = (
         )
       }
     }
+    if (json) return
     const age = (r: (typeof expired)[number]) => Cleanup.ageInDays(r, now)
+    // A dry run lists the rows it would remove, as --verbose does, after its summary line.
+    const listed = verbose || dry
+    const prunedRow = (r: (typeof pruned)[number]) =>
+      `  - Port ${r.port}: ${r.key.path} (tag: ${quoted(Option.getOrUndefined(r.key.tag))}, project: ${
+        quoted(Option.getOrUndefined(r.project))
+      })`
     const lines: Array<string> = []
     if (command === "prune") {
-      if (verbose) {
-        lines.push(dry ? `[DRY RUN] Would remove ${total} reservation(s):` : `Removed ${total} reservation(s):`)
-        for (const r of pruned) {
-          lines.push(
-            `  - Port ${r.port}: ${r.key.path} (tag: ${quoted(Option.getOrUndefined(r.key.tag))}, project: ${
-              quoted(Option.getOrUndefined(r.project))
-            })`
-          )
-        }
-      } else {
-        lines.push(`${dry ? "[DRY RUN] Would remove" : "Removed"} ${total} reservation(s) for non-existent paths`)
-      }
+      const prefix = dry ? "[DRY RUN] Would remove" : "Removed"
+      lines.push(verbose ? `${prefix} ${total} reservation(s):` : `${prefix} ${total} reservation(s) for non-existent paths`)
+      if (listed) lines.push(...pruned.map(prunedRow))
     } else if (command === "expire") {
       const summary = `${dry ? "[DRY RUN] Would expire" : "Expired"} ${total} reservation(s) older than ${days} days`
       lines.push(verbose ? `${summary}:` : summary)
-      if (verbose) {
+      if (listed) {
         for (const r of expired) {
           lines.push(
             `  - Port ${r.port}: ${r.key.path} (${age(r)} days old, project: ${quoted(Option.getOrUndefined(r.project))})`
@@ -94,12 +101,14 @@ export const runCleanup = (
           `  Pruned: ${pruned.length} (non-existent paths)`,
           `  Expired: ${expired.length} (old reservations)`
         )
-        if (pruned.length > 0) lines.push("", "Pruned reservations:", ...pruned.map((r) => `  - Port ${r.port}: ${r.key.path}`))
-        if (expired.length > 0) {
-          lines.push("", "Expired reservations:", ...expired.map((r) => `  - Port ${r.port}: ${r.key.path} (${age(r)} days old)`))
-        }
       } else {
         lines.push(`${prefix} ${total} total reservation(s) (pruned: ${pruned.length}, expired: ${expired.length})`)
+      }
+      if (listed && pruned.length > 0) {
+        lines.push("", "Pruned reservations:", ...pruned.map((r) => `  - Port ${r.port}: ${r.key.path}`))
+      }
+      if (listed && expired.length > 0) {
+        lines.push("", "Expired reservations:", ...expired.map((r) => `  - Port ${r.port}: ${r.key.path} (${age(r)} days old)`))
       }
     }
     for (const line of lines) yield* output.err(display(line))

@@ -17,13 +17,20 @@ import { flag } from "../Opt.js"
 import { Output } from "../Output.js"
 import * as Session from "../Session.js"
 
-/** `N` or `A..B` (split at the first `..`, sides not trimmed), validated (D5). */
+/** `N` or `A..B` (split at the first `..`, sides not trimmed), validated (docs/concepts.md). */
 export const parseEntry = (raw: string): Either.Either<ExclusionEntry, InvalidArguments> => {
   const fail = (detail: string) => Either.left(new InvalidArguments({ detail }))
   const dots = raw.indexOf("..")
   const sides = dots < 0 ? [raw] : [raw.slice(0, dots), raw.slice(dots + 2)]
   const ports = sides.map((s) => /^\+?[0-9]+$/.test(s) ? Number(s) : NaN)
-  if (ports.some((p) => !Number.isInteger(p) || p > Port.MAX_PORT)) return fail("Invalid port number")
+  if (ports.some((p) => !Number.isInteger(p) || p > Port.MAX_PORT)) {
+    // `6000-6010`: a range written with a dash, which the hint spells with two dots.
+    const dashed = dots < 0 ? /^\+?([0-9]+)-\+?([0-9]+)$/.exec(raw) : null
+    return Either.left(new InvalidArguments({
+      detail: "Invalid port number",
+      about: dashed === null ? undefined : { _tag: "DashedRange", start: dashed[1] ?? "", end: dashed[2] ?? "" }
+    }))
+  }
   if (ports.includes(0)) return fail("Invalid port number: port 0 is reserved and cannot be used")
   const [start = 0, end = start] = ports
   if (start > end) return fail(`Invalid port range: start (${start}) must be less than or equal to end (${end})`)
@@ -42,9 +49,10 @@ export const exclude = define({
 }, (o) =>
   Effect.gen(function*() {
     const output = yield* Output
-    const entry = yield* parseEntry(o.entry)
     const { cwd, dataDir, project, settings } = yield* Session.discovered(o.globals)
-    // The target is chosen before the database is opened, so this error creates nothing (D5).
+    // The entry is the command's own check: after the configuration, as in trop 0.2.0.
+    const entry = yield* parseEntry(o.entry)
+    // The target is chosen before the database is opened, so this error creates nothing (docs/concepts.md).
     const target = o.global
       ? Option.some(userConfigPath(dataDir))
       : Option.flatMap(project, (p) => Option.orElse(p.local, () => p.project))
@@ -60,7 +68,10 @@ export const exclude = define({
     const outcome = yield* Effect.gen(function*() {
       const reserved = yield* Reservations.lowestInRange(entry.start, entry.end)
       if (Option.isSome(reserved) && !o.force) {
-        return yield* new InvalidArguments({ detail: `Port ${reserved.value.port} is reserved. Use --force to override.` })
+        return yield* new InvalidArguments({
+          detail: `Port ${reserved.value.port} is reserved. Use --force to override.`,
+          about: { _tag: "PortReserved", port: reserved.value.port, holder: reserved.value.key }
+        })
       }
       const text = yield* ExclusionFile.readOrEmpty(file).pipe(Effect.catchTag("FileSystemError", (e) => Effect.fail(CliIoError.fromCause(e))))
       const items = yield* Either.flatMap(

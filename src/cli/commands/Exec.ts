@@ -22,7 +22,7 @@ import type { GroupRequestValues, GroupSource } from "./Group.js"
 import { commitGroup, groupOptions, prepareGroup } from "./Group.js"
 import * as GroupOutput from "./GroupOutput.js"
 import type { ReserveValues } from "./Reserve.js"
-import { reserveConflicts, reserveOptions, runReserve } from "./Reserve.js"
+import { preferredWarnings, reserveConflicts, reserveOptions, runReserve } from "./Reserve.js"
 
 /**
  * `trop exec [OPTIONS] -- CMD ARGS...`: reserve as `reserve` does (or a group, as
@@ -101,6 +101,7 @@ const reserveOne = (o: ReserveValues, variable: string) =>
     const output = yield* Output
     const { cwd, dataDir, plan, settings } = yield* runReserve(o, "exec", false)
     if (!o.globals.quiet) for (const warning of Reserve.warnings(plan)) yield* output.err(`Warning: ${warning}`)
+    if (!o.globals.quiet) yield* preferredWarnings(plan)
     const { key, port } = plan.reservation
     const reserved: Reserved = {
       variables: { [variable]: String(port) },
@@ -125,7 +126,8 @@ const reserveGroup = (o: GroupRequestValues, file: Option.Option<string>) =>
     const entries = yield* commitGroup(
       prepared,
       "exec",
-      (all) => Either.map(GroupOutput.render(all, "dotenv", "bash"), () => all)
+      (all) => Either.map(GroupOutput.render(all, "dotenv", "bash"), () => all),
+      o.globals.quiet
     )
     const reserved: Reserved = {
       variables: Object.fromEntries(entries.map((e) => [e.name, String(e.port)])),

@@ -5,7 +5,7 @@ import * as EnvName from "../../domain/EnvName.js"
 import * as Escape from "../../domain/Escape.js"
 
 /**
- * The output of `reserve-group`/`autoreserve` (cli.md §10.1-10.2). Every variable name is
+ * The output of `reserve-group`/`autoreserve` (docs/output-formats.md). Every variable name is
  * validated again right here, so `export` output can only ever be assignments of digits
  * to `[A-Za-z_][A-Za-z0-9_]*` names that no shell, loader or runtime reads for itself,
  * whatever the configuration held; tags are shown with control characters escaped

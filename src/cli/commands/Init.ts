@@ -2,18 +2,19 @@ import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
 import { userConfigPath } from "../../config/Load.js"
 import type { DatabaseBusy, DatabaseFailure } from "../../domain/Errors.js"
-import { FileSystemError, InvalidValue } from "../../domain/Errors.js"
+import { FileSystemError } from "../../domain/Errors.js"
 import { createFile, PRIVATE_FILE_MODE } from "../../paths/AtomicWrite.js"
 import * as Database from "../../store/Database.js"
 import { classify, classifyAll, commandOperation, isBusy, isSqlError } from "../../store/SqliteErrors.js"
 import * as Common from "../CommonOptions.js"
 import { define } from "../Definition.js"
+import { AlreadyInitialized } from "../Errors.js"
 import { flag } from "../Opt.js"
 import { Output } from "../Output.js"
 import * as Session from "../Session.js"
 import { makePrivateDirectory } from "../../paths/PrivateDirectory.js"
 
-/** The `--with-config` template: comments only, documenting real keys (semantics.md §13.10). */
+/** The `--with-config` template: comments only, documenting real keys (docs/configuration.md). */
 export const CONFIG_TEMPLATE = `# Trop Configuration File
 # See documentation for available options
 
@@ -78,12 +79,8 @@ export const init = define({
       for (const line of lines) yield* output.out(line)
       return
     }
-    if (dbExists && !o.overwrite) {
-      return yield* new InvalidValue({
-        field: "database",
-        reason: `Database already exists at ${db}. Use --overwrite to replace it.`
-      })
-    }
+    // Initialized already: nothing to do, said so; --overwrite is named only as what it is.
+    if (dbExists && !o.overwrite) return yield* new AlreadyInitialized({ database: db })
     yield* io(() => makePrivateDirectory(dir))
     const timeoutSeconds = settings.busyTimeoutSeconds
     if (o.overwrite) {

@@ -1,6 +1,7 @@
 import * as DataDir from "../../config/DataDir.js"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as tty from "node:tty"
 import * as List from "../../operations/List.js"
 import { define } from "../Definition.js"
 import { Invocation } from "../Invocation.js"
@@ -32,5 +33,10 @@ export const list = define({
     )
     const { env } = yield* Invocation
     yield* Effect.flatMap(Output, (output) =>
-      output.out(formatList(rows, settings.outputFormat, { home: DataDir.home(env), fullPaths: o.showFullPaths })))
+      output.out(formatList(rows, settings.outputFormat, {
+        home: DataDir.home(env),
+        fullPaths: o.showFullPaths,
+        // For people: padded columns on a terminal; tab-separated for programs, as trop 0.2.0.
+        aligned: tty.isatty(1)
+      })))
   }))

@@ -21,8 +21,8 @@ export const migrate = define({
   Effect.gen(function*() {
     const output = yield* Output
     const { dataDir, settings } = yield* Session.discovered(o.globals)
-    // The database opens first, then the paths resolve (cli.md §9.21); planned inside the
-    // transaction that executes it (D7), and a dry run rolls back.
+    // The database opens first, then the paths resolve (docs/cli.md); planned inside the
+    // transaction that executes it (docs/concepts.md), and a dry run rolls back.
     const { from, plan, to } = yield* Effect.gen(function*() {
       const from = yield* Session.explicitPath(o.from)
       const to = yield* Session.explicitPath(o.to)

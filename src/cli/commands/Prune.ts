@@ -6,5 +6,5 @@ import { runCleanup } from "./Cleanup.js"
 export const prune = define({
   name: "prune",
   description: "Remove reservations for non-existent directories",
-  options: { dryRun: Common.dryRun }
+  options: { dryRun: Common.dryRun, format: Common.resultFormat }
 }, (o) => runCleanup("prune", { ...o, days: Option.none() }))

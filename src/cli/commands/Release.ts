@@ -4,14 +4,16 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Key from "../../domain/ReservationKey.js"
 import { tagFromInput } from "../../domain/Identifier.js"
+import * as Port from "../../domain/Port.js"
 import type { TagSelection } from "../../operations/Release.js"
 import * as Release from "../../operations/Release.js"
 import * as Common from "../CommonOptions.js"
 import { define } from "../Definition.js"
 import { InvalidArguments } from "../Errors.js"
-import { flag } from "../Opt.js"
+import { flag, text } from "../Opt.js"
 import { Output } from "../Output.js"
 import * as Session from "../Session.js"
+import * as ResultJson from "./ResultJson.js"
 
 export const release = define({
   name: "release",
@@ -23,13 +25,17 @@ export const release = define({
     recursive: flag("recursive", "Release all reservations under path recursively"),
     force: flag("force", "Force operation"),
     allowUnrelatedPath: Common.allowUnrelatedPath,
-    dryRun: Common.dryRun
-  }
+    dryRun: Common.dryRun,
+    port: text("port", "PORT", "Release whichever reservation holds this port"),
+    format: Common.resultFormat
+  },
+  conflicts: [["port", "path"], ["port", "tag"], ["port", "untagged-only"], ["port", "recursive"]]
 }, (o) =>
   Effect.gen(function*() {
     const output = yield* Output
     const { cwd, dataDir, settings } = yield* Session.discovered(o.globals, { allowUnrelatedPath: o.allowUnrelatedPath })
-    const path = yield* Session.targetPath("release", o.path, cwd)
+    // With --port the row decides the path; TROP_PATH is not consulted.
+    const path = Option.isSome(o.port) ? cwd : yield* Session.targetPath("release", o.path, cwd)
     if (Option.isSome(o.tag) && o.untaggedOnly) {
       return yield* new InvalidArguments({ detail: "Cannot specify both --tag and --untagged-only" })
     }
@@ -41,12 +47,27 @@ export const release = define({
           onRight: (tag) => Effect.succeed<TagSelection>({ _tag: "Tag", tag })
         })
     })
-    const request = { path, cwd, tags, recursive: o.recursive, unguarded: o.force || settings.allowUnrelatedPath }
+    const port = yield* Option.match(o.port, {
+      onNone: () => Effect.succeed(undefined),
+      onSome: (raw) =>
+        Either.match(Port.parse(raw), {
+          onLeft: (detail) => Effect.fail(new InvalidArguments({ detail })),
+          onRight: Effect.succeed
+        })
+    })
+    const request = { path, cwd, tags, recursive: o.recursive, unguarded: o.force || settings.allowUnrelatedPath, port }
     const database = Session.withDatabase("release", settings, dataDir, { dryRun: o.dryRun })
     const program = o.dryRun ? Release.plan(request) : Effect.tap(Release.plan(request), Release.execute)
     const plan = yield* program.pipe(Session.transaction(o.dryRun), database)
+    const json = ResultJson.requested(o.format)
+    // JSON replaces the messages and the dry-run plan; warnings still go to stderr.
+    if (json) yield* output.out(ResultJson.release(plan.rows, o.dryRun))
     if (o.globals.quiet) return
     const warnings = Release.warnings(plan)
+    if (json) {
+      for (const w of warnings) yield* output.err(`Warning: ${display(w)}`)
+      return
+    }
     const keys = plan.rows.map((r) => display(Key.format(r.key)))
     if (o.dryRun) {
       if (o.recursive) {

@@ -15,6 +15,8 @@ import { flag, text } from "../Opt.js"
 import { Output } from "../Output.js"
 import * as Session from "../Session.js"
 import { display } from "../../domain/Escape.js"
+import * as ResultJson from "./ResultJson.js"
+import { preferredWarning } from "../Exit.js"
 
 const parseBound = (name: "min" | "max", raw: Option.Option<string>) =>
   Option.match(raw, {
@@ -34,9 +36,10 @@ export const reserveOptions = {
   clearProject: flag("clear-project", "Clear stored project metadata"),
   task: text("task", "TASK", "Task identifier"),
   clearTask: flag("clear-task", "Clear stored task metadata"),
-  port: text("port", "PORT", "Preferred port number"),
-  min: text("min", "MIN", "Minimum acceptable port"),
-  max: text("max", "MAX", "Maximum acceptable port"),
+  // Numbers: `--port -1` reaches the port check ("Invalid port number"), not "a value is required".
+  port: { ...text("port", "PORT", "Preferred port number"), numeric: true },
+  min: { ...text("min", "MIN", "Minimum acceptable port"), numeric: true },
+  max: { ...text("max", "MAX", "Maximum acceptable port"), numeric: true },
   overwrite: flag("overwrite", "Reallocate an existing reservation for the exact path and tag"),
   ignoreOccupied: flag("ignore-occupied", "Allow an occupied preferred port"),
   ignoreExclusions: flag("ignore-exclusions", "Allow an excluded preferred port"),
@@ -87,7 +90,7 @@ export interface ReserveValues extends OccupancyFlags {
 export const runReserve = (o: ReserveValues, command: string, dryRun: boolean) =>
   Effect.gen(function*() {
     const dataDir = yield* Session.dataDirectory(o.globals)
-    // Pre-flight checks that need no configuration (cli.md §1, step 3).
+    // Pre-flight checks that need no configuration (docs/cli.md).
     const min = yield* parseBound("min", o.min)
     const max = yield* parseBound("max", o.max)
     if (Option.isSome(min) && Option.isSome(max) && min.value > max.value) {
@@ -156,20 +159,30 @@ export const runReserve = (o: ReserveValues, command: string, dryRun: boolean) =
 export const reserve = define({
   name: "reserve",
   description: "Reserve a port for a directory",
-  options: { ...reserveOptions, dryRun: Common.dryRun },
+  options: { ...reserveOptions, dryRun: Common.dryRun, format: Common.resultFormat },
   conflicts: reserveConflicts
 }, (o) =>
   Effect.gen(function*() {
     const output = yield* Output
     const quiet = o.globals.quiet
+    const json = ResultJson.requested(o.format)
     const { plan } = yield* runReserve(o, "reserve", o.dryRun)
+    // JSON replaces the port (and the dry-run plan); warnings still go to stderr.
+    if (json) yield* output.out(ResultJson.reserve(plan, o.dryRun))
     if (o.dryRun) {
-      if (!quiet) {
+      if (!quiet && !json) {
         yield* output.err("Dry run - would perform the following actions:")
         for (const [i, line] of Reserve.describe(plan).entries()) yield* output.err(`  ${i + 1}. ${display(line)}`)
       }
       return
     }
-    yield* output.out(String(plan.reservation.port))
+    if (!json) yield* output.out(String(plan.reservation.port))
     if (!quiet) for (const warning of Reserve.warnings(plan)) yield* output.err(`Warning: ${warning}`)
+    if (!quiet) yield* preferredWarnings(plan)
   }))
+
+/** The warning of a `--port` that was not granted (none when it was, or none was asked). */
+export const preferredWarnings = (plan: Reserve.ReservePlan) =>
+  Effect.flatMap(Output, (output) =>
+    Effect.forEach(Option.toArray(plan.preferredRefused), (refused) =>
+      output.err(preferredWarning(refused, plan.reservation.port)), { discard: true }))

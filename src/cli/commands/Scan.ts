@@ -56,7 +56,7 @@ const cells = (row: ScanRow): ReadonlyArray<string> => {
   ]
 }
 
-/** The `scan` output in one of its formats, without the final newline (cli.md §9.15). */
+/** The `scan` output in one of its formats, without the final newline (docs/cli.md). */
 export const formatScan = (rows: ReadonlyArray<ScanRow>, format: "table" | "json" | "csv" | "tsv"): string => {
   switch (format) {
     case "table": {
@@ -99,7 +99,7 @@ export const scan = define({
     autoexclude: flag("autoexclude", "Automatically add occupied, unreserved ports to exclusion list"),
     autocompact: flag("autocompact", "Automatically compact exclusions after adding"),
     format: choice("format", "FORMAT", "Output format", ["table", "json", "csv", "tsv"]),
-    // No --skip-occupancy-check here (cli.md §9.15); the configuration's `skip` still applies.
+    // No --skip-occupancy-check here (docs/cli.md); the configuration's `skip` still applies.
     skipTcp: Common.occupancy.skipTcp,
     skipUdp: Common.occupancy.skipUdp,
     skipIpv4: Common.occupancy.skipIpv4,

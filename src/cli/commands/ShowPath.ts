@@ -11,7 +11,7 @@ export const showPath = define({
   name: "show-path",
   description: "Show the resolved path for a reservation",
   options: {
-    // No TROP_PATH fallback here (cli.md §5.1).
+    // No TROP_PATH fallback here (docs/configuration.md).
     path: Opt.path("path", "Directory path (default: current directory)"),
     canonicalize: flag("canonicalize", "Explicitly request canonicalization")
   }

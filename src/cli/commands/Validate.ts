@@ -6,6 +6,7 @@ import { readFailure } from "../../config/Files.js"
 import { fileProblems } from "../../config/Validate.js"
 import { decodeConfig, parseYaml } from "../../config/Yaml.js"
 import type { InvalidConfiguration } from "../../domain/Errors.js"
+import { causeCode } from "../../domain/Errors.js"
 import { CONFIGURATION_LIMIT, readBounded } from "../../paths/SafeRead.js"
 import { define, positional } from "../Definition.js"
 import { CliIoError, ConfigurationRejected, InvalidArguments } from "../Errors.js"
@@ -15,13 +16,19 @@ import * as Session from "../Session.js"
 /**
  * Reads a configuration file the user named, up to the configuration limit: a missing one
  * is an argument error, a FIFO, device or oversized file a configuration error, others
- * I/O errors.
+ * I/O errors (a directory: `<path> is a directory, expected a YAML file`).
  */
 export const readNamedFile = (path: string): Effect.Effect<string, InvalidArguments | CliIoError | InvalidConfiguration> =>
   fs.existsSync(path)
     ? Either.match(readBounded(path, CONFIGURATION_LIMIT), {
       onLeft: (failure) =>
-        Effect.fail(failure._tag === "Unreadable" ? CliIoError.fromCause(failure.cause) : readFailure(path, failure)),
+        Effect.fail(
+          failure._tag !== "Unreadable"
+            ? readFailure(path, failure)
+            : causeCode(failure.cause) === "EISDIR"
+            ? new CliIoError({ reason: `${path} is a directory, expected a YAML file` })
+            : CliIoError.fromCause(failure.cause)
+        ),
       onRight: (bytes) => Effect.succeed(bytes.toString("utf8"))
     })
     : Effect.fail(new InvalidArguments({ detail: `File not found: ${path}` }))
@@ -39,7 +46,7 @@ export const validate = define({
       Effect.catchTag("InvalidConfiguration", (e) =>
         Effect.zipRight(output.err(`Validation error: ${e.detail}`), new ConfigurationRejected({ detail: "Configuration file is invalid" })))
     )
-    // Only this document: no merge, no environment (cli.md §9.16).
+    // Only this document: no merge, no environment (docs/cli.md).
     const kind = nodePath.basename(o.path) === "config.yaml" ? "user" : "project"
     const decoded = Either.flatMap(parseYaml(text), (parsed) => decodeConfig(parsed, { all: true }))
     if (Either.isLeft(decoded)) {
