@@ -15,7 +15,9 @@ const shorten = (path: string, rawHome: string | undefined): string => {
   return path === home ? "~/" : `~/${nodePath.relative(home, path)}`
 }
 
-const graphemes = new Intl.Segmenter()
+// Made on first use: creating a Segmenter loads ICU's break rules (~20 ms), and only an
+// aligned table on a terminal needs one.
+let graphemes: Intl.Segmenter | undefined
 
 /** East Asian wide and fullwidth characters and emoji: two terminal columns. */
 const WIDE = /^(?:\p{Extended_Pictographic}|[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{20000}-\u{3fffd}])/u
@@ -26,7 +28,7 @@ const ZERO_WIDTH = /^[\p{Cf}\p{M}]+$/u
 /** The terminal columns `text` takes (grapheme by grapheme; control characters are already escaped). */
 const columns = (text: string): number => {
   let width = 0
-  for (const { segment } of graphemes.segment(text)) width += ZERO_WIDTH.test(segment) ? 0 : WIDE.test(segment) ? 2 : 1
+  for (const { segment } of (graphemes ??= new Intl.Segmenter()).segment(text)) width += ZERO_WIDTH.test(segment) ? 0 : WIDE.test(segment) ? 2 : 1
   return width
 }
 
