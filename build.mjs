@@ -3,10 +3,11 @@
 //   hundreds); better-sqlite3 stays external (native addon).
 // - dist/bin.cjs: the `trop` executable, which runs dist/trop.cjs through V8's code cache
 //   (src/launch.ts); the cache (dist/trop.cjs.cache, not published) is warmed here by one
-//   representative run.
+//   representative run. Help and the version come from dist/front.cjs (src/cli/Front.ts)
+//   and dist/specs.json (the commands' declarations as data) without loading the CLI.
 // - dist/test/: the fault-injection build for the test suite only (not published): the same
 //   CLI with the TROP_TEST_CHECKPOINT hook (src/cli/FaultHook.ts), which dist/trop.cjs is
-//   built without (src/cli/NoFaultHook.ts in its place), and a copy of the launcher.
+//   built without (src/cli/NoFaultHook.ts in its place), and a copy of the launcher and front.
 // - dist/lib/: the library's ES modules with declarations, compiled by tsc from the package
 //   entries src/index.ts ("trop"), src/promise.ts ("trop/promise") and src/vitest.ts
 //   ("trop/vitest").
@@ -23,16 +24,43 @@ import { tmpdir } from "node:os"
 import { dirname, join, relative, resolve } from "node:path"
 
 /**
- * @effect/cli imports parsers for config-file formats (yaml, toml, ini) behind options trop
- * never uses, and effect's Arbitrary imports fast-check; none of them is ever called by
- * trop, yet each costs parse and start-up time. In the CLI bundle they become empty.
+ * effect's Arbitrary imports fast-check, which trop never calls, yet it would cost parse
+ * and start-up time: in the CLI bundle it becomes empty.
  */
 const dropUnused = {
   name: "drop-unused-dependencies",
   setup(b) {
-    b.onResolve({ filter: /^(fast-check|toml|ini|yaml)$/ }, (args) =>
-      /node_modules[\\/](effect|@effect[\\/]cli)[\\/]/.test(args.importer) ? { path: args.path, namespace: "unused" } : undefined)
+    b.onResolve({ filter: /^fast-check$/ }, (args) =>
+      /node_modules[\\/]effect[\\/]/.test(args.importer) ? { path: args.path, namespace: "unused" } : undefined)
     b.onLoad({ filter: /.*/, namespace: "unused" }, () => ({ contents: "export {}", loader: "js" }))
+  }
+}
+
+/**
+ * Modules most runs never call: yaml (only when a configuration file exists), the sockets
+ * of the occupancy probes, child processes (`exec`) and crypto (temporary file names).
+ * In the CLI bundle each becomes a facade of functions that load the real module on their
+ * first call, so a run that never calls them never loads them. Only functions are
+ * exported: importing anything else from these modules fails the build.
+ */
+const LAZY = /^(yaml|node:crypto|node:child_process|node:dgram|node:net)$/
+const lazyModules = {
+  name: "lazy-modules",
+  setup(b) {
+    b.onResolve({ filter: LAZY }, (args) => args.namespace === "lazy" ? undefined : { path: args.path, namespace: "lazy" })
+    b.onLoad({ filter: /.*/, namespace: "lazy" }, async (args) => {
+      const real = await import(args.path)
+      const names = Object.keys(real).filter((name) => name !== "default" && typeof real[name] === "function")
+      return {
+        loader: "js",
+        resolveDir: process.cwd(),
+        contents: [
+          `let real\nconst load = () => (real ??= require(${JSON.stringify(args.path)}))`,
+          // `new.target`: classes (yaml's LineCounter) are constructed through the facade too.
+          ...names.map((name) => `export function ${name}(...a) { return new.target ? new (load().${name})(...a) : load().${name}(...a) }`)
+        ].join("\n")
+      }
+    })
   }
 }
 
@@ -52,17 +80,38 @@ const withoutFaultHook = {
   }
 }
 
+/**
+ * The commands' declarations as data, for help and the version without loading the CLI
+ * (src/cli/Front.ts): Main is bundled into node_modules/.cache (where the bundle still finds
+ * the packages it leaves external) and its specs written as JSON (the decoders are functions,
+ * which JSON leaves out).
+ */
+const writeSpecs = async (outfile) => {
+  const cache = resolve("node_modules/.cache/trop-build")
+  const bundle = join(cache, `specs-${process.pid}.cjs`)
+  mkdirSync(cache, { recursive: true })
+  try {
+    await build({ ...common, minify: false, entryPoints: ["src/cli/Main.ts"], outfile: bundle, format: "cjs", external: ["better-sqlite3"] })
+    writeFileSync(outfile, JSON.stringify(createRequire(import.meta.url)(bundle).specs))
+  } finally {
+    rmSync(bundle, { force: true })
+  }
+}
+
 const cli = (outfile, plugins) =>
   build({ ...common, entryPoints: ["src/bin.ts"], outfile, format: "cjs", external: ["better-sqlite3"], plugins })
 await Promise.all([
-  cli("dist/trop.cjs", [dropUnused, withoutFaultHook]),
+  cli("dist/trop.cjs", [dropUnused, lazyModules, withoutFaultHook]),
   build({
     ...common,
     entryPoints: ["src/launch.ts"],
     outfile: "dist/bin.cjs",
     format: "cjs",
-    banner: { js: "#!/usr/bin/env node" }
-  })
+    banner: { js: "#!/usr/bin/env node" },
+    plugins: [lazyModules]
+  }),
+  build({ ...common, entryPoints: ["src/cli/Front.ts"], outfile: "dist/front.cjs", format: "cjs" }),
+  writeSpecs("dist/specs.json")
 ])
 chmodSync("dist/bin.cjs", 0o755)
 if (readFileSync("dist/trop.cjs", "utf8").includes("TROP_TEST_CHECKPOINT")) throw new Error("dist/trop.cjs contains the test hook")
@@ -92,8 +141,8 @@ const node = (args) =>
 // (tsc uses one core). The test build's launcher runs dist/test/trop.cjs, the launcher's own
 // directory; its code cache is made by the first test that runs it.
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
-await Promise.all([node([tsc, "-p", "tsconfig.build.json"]), cli("dist/test/trop.cjs", [dropUnused])])
-copyFileSync("dist/bin.cjs", "dist/test/bin.cjs")
+await Promise.all([node([tsc, "-p", "tsconfig.build.json"]), cli("dist/test/trop.cjs", [dropUnused, lazyModules])])
+for (const file of ["bin.cjs", "front.cjs", "specs.json"]) copyFileSync(join("dist", file), join("dist/test", file))
 rmSync("dist/test/trop.cjs.cache", { force: true })
 
 /** Every file under `directory`, relative to it. */

@@ -1,9 +1,10 @@
 /**
- * The `trop` executable (dist/bin.cjs, CommonJS: it starts a few ms sooner than an ES module). It runs the bundled CLI (dist/trop.cjs) through
- * V8's code cache: compiling the ~0.8 MB bundle from scratch costs more than the whole
- * rest of a `trop reserve`, so the compiled code is kept in dist/trop.cjs.cache (made at
- * build time, remade on the first run whenever V8 rejects it, e.g. after a Node upgrade).
- * Nothing else belongs here.
+ * The `trop` executable (dist/bin.cjs, CommonJS: it starts a few ms sooner than an ES module).
+ * It runs the bundled CLI (dist/trop.cjs) through V8's code cache: compiling the ~0.6 MB
+ * bundle from scratch costs more than the whole rest of a `trop reserve`, so the compiled
+ * code is kept in dist/trop.cjs.cache (made at build time, remade on the first run whenever
+ * V8 rejects it, e.g. after a Node upgrade). Help and the version are answered before that,
+ * from the declarations alone (cli/Front.ts). Nothing else belongs here.
  */
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
@@ -52,13 +53,35 @@ const writeCache = (script: vm.Script) => {
   }
 }
 
-const cachedData = readCache()
-const script = new vm.Script(
-  `(function (exports, require, module, __filename, __dirname) {${fs.readFileSync(bundle, "utf8")}\n})`,
-  { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) }
-)
-// Written at exit, so the cache also holds the functions this run compiled lazily.
-if (cachedData === undefined || script.cachedDataRejected === true) process.once("exit", () => writeCache(script))
-const module = { exports: {} }
-const run = script.runInThisContext() as (...args: ReadonlyArray<unknown>) => void
-run(module.exports, createRequire(bundle), module, bundle, directory)
+/** Only a command line with one of these words can ask for help or the version. */
+const ASKING = new Set(["help", "-h", "--help", "-V", "--version"])
+
+/** Whether dist/front.cjs answered (help or version); if it cannot be loaded, the CLI answers. */
+const frontAnswered = (argv: ReadonlyArray<string>): boolean => {
+  let front: typeof import("./cli/Front.js")
+  let specs: unknown
+  try {
+    front = require(path.join(directory, "front.cjs"))
+    specs = JSON.parse(fs.readFileSync(path.join(directory, "specs.json"), "utf8"))
+  } catch {
+    return false
+  }
+  return front.answered(argv, process.env, specs as Parameters<typeof front.answered>[2])
+}
+
+/** Runs the CLI bundle with this process's command line. */
+const runCli = () => {
+  const cachedData = readCache()
+  const script = new vm.Script(
+    `(function (exports, require, module, __filename, __dirname) {${fs.readFileSync(bundle, "utf8")}\n})`,
+    { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) }
+  )
+  // Written at exit, so the cache also holds the functions this run compiled lazily.
+  if (cachedData === undefined || script.cachedDataRejected === true) process.once("exit", () => writeCache(script))
+  const module = { exports: {} }
+  const run = script.runInThisContext() as (...args: ReadonlyArray<unknown>) => void
+  run(module.exports, createRequire(bundle), module, bundle, directory)
+}
+
+const argv = process.argv.slice(2)
+if (!(argv.some((word) => ASKING.has(word)) && frontAnswered(argv))) runCli()

@@ -1,16 +1,16 @@
 import * as Either from "effect/Either"
-import type { CommandSpec } from "./Definition.js"
+import type { CommandSpec, OptionSpec } from "./Definition.js"
 import { UsageError } from "./Errors.js"
 import { globalList } from "./Globals.js"
-import type { Opt } from "./Opt.js"
+import type { Occurrence } from "./Opt.js"
 import { closest } from "./Suggest.js"
 import { usageLine } from "./Help.js"
 
 /**
- * What to do with a command line, decided before @effect/cli parses it. The pre-scan
- * enforces the rules @effect/cli is lenient about (docs/cli.md): unknown options are never
- * positional values, a space-separated value must not start with `-`, an option may not
- * repeat within one position, conflicting and dependent options.
+ * What to do with a command line: the parser of trop's command lines, in clap's rules
+ * (docs/cli.md): unknown options are never positional values, a space-separated value must
+ * not start with `-`, an option may not repeat within one position, conflicting and
+ * dependent options. Values are decoded afterwards, by each option (Opt.decode).
  */
 export type Directive =
   | { readonly _tag: "Help"; readonly command: CommandSpec | undefined }
@@ -20,28 +20,33 @@ export type Directive =
   | {
     readonly _tag: "Run"
     readonly command: CommandSpec
-    /** The command line for @effect/cli, with every `--opt=value` split into `--opt value`. */
-    readonly argv: ReadonlyArray<string>
+    /** The options given before the subcommand name (global ones only). */
+    readonly before: Occurrences
+    /** The options given after it. */
+    readonly after: Occurrences
+    /** The positional arguments: the fixed ones, then every word of a trailing one. */
+    readonly positionals: ReadonlyArray<string>
     /** Whether `--quiet` / `--verbose` appear in either position. */
     readonly quiet: boolean
     readonly verbose: boolean
   }
 
+/** The options of one position, by name. */
+export type Occurrences = ReadonlyMap<string, Occurrence>
+
 const isHelp = (token: string) => token === "-h" || token === "--help"
 
-const display = (opt: Opt<unknown>) =>
+const display = (opt: OptionSpec) =>
   opt.value === undefined ? `--${opt.name}` : opt.valueOptional ? `--${opt.name} [<${opt.value}>]` : `--${opt.name} <${opt.value}>`
 
 interface Position {
   /** Index of the first token after this position's options. */
   readonly next: number
-  /** Names of the options given. */
-  readonly seen: ReadonlySet<string>
+  /** The options given, by name. */
+  readonly seen: Occurrences
   readonly positionals: ReadonlyArray<string>
   /** How many of `positionals` came before `--` (all of them without one). */
   readonly beforeDashes: number
-  /** The position's tokens with `--opt=value` split (@effect/cli rejects `--opt=`). */
-  readonly tokens: ReadonlyArray<string>
 }
 
 /**
@@ -53,28 +58,26 @@ interface Position {
 const scanPosition = (
   tokens: ReadonlyArray<string>,
   start: number,
-  known: ReadonlyArray<Opt<unknown>>,
+  known: ReadonlyArray<OptionSpec>,
   usage: string,
   root: boolean,
   trailing?: { readonly fixed: number; readonly hint: (token: string) => string }
 ): Either.Either<Position, UsageError> => {
   const fail = (detail: string) => Either.left(new UsageError({ detail, usage }))
-  const seen = new Set<string>()
+  const seen = new Map<string, Occurrence>()
   const positionals: Array<string> = []
-  const normalized: Array<string> = []
   let beforeDashes: number | undefined
   let i = start
   while (i < tokens.length) {
     const token = tokens[i] ?? ""
     if (root && (token === "-V" || token === "--version")) {
-      seen.add("version")
+      seen.set("version", null)
       i++
       continue
     }
     if (token === "--" && !root) {
       beforeDashes = positionals.length
       positionals.push(...tokens.slice(i + 1))
-      normalized.push(...tokens.slice(i))
       i = tokens.length
       break
     }
@@ -84,7 +87,6 @@ const scanPosition = (
         return fail(`unexpected argument '${token}' found\n${trailing.hint(token)}`)
       }
       positionals.push(token)
-      normalized.push(token)
       i++
       continue
     }
@@ -104,17 +106,15 @@ const scanPosition = (
       )
     }
     if (seen.has(opt.name)) return fail(`the argument '${display(opt)}' cannot be used multiple times`)
-    seen.add(opt.name)
     if (opt.value === undefined) {
       if (eq >= 0) return fail(`unexpected value '${token.slice(eq + 1)}' for '${display(opt)}' found; no more were expected`)
-      normalized.push(token)
+      seen.set(opt.name, null)
       i++
       continue
     }
     const value = eq >= 0 ? token.slice(eq + 1) : tokens[i + 1]
     if (opt.valueOptional && eq < 0 && (value === undefined || value.startsWith("-"))) {
-      // Given bare: @effect/cli gets the empty value that stands for it (Opt.optionalPath).
-      normalized.push(`--${opt.name}`, "")
+      seen.set(opt.name, null)
       i++
       continue
     }
@@ -124,10 +124,10 @@ const scanPosition = (
     if (value === undefined || dashed || (opt.path && value === "")) {
       return fail(`a value is required for '${display(opt)}' but none was supplied`)
     }
-    normalized.push(`--${opt.name}`, value)
+    seen.set(opt.name, value)
     i += eq >= 0 ? 1 : 2
   }
-  return Either.right({ next: i, seen, positionals, beforeDashes: beforeDashes ?? positionals.length, tokens: normalized })
+  return Either.right({ next: i, seen, positionals, beforeDashes: beforeDashes ?? positionals.length })
 }
 
 /**
@@ -218,7 +218,9 @@ export const scan = (
     return {
       _tag: "Run",
       command,
-      argv: [...before.tokens, name, ...after.tokens],
+      before: before.seen,
+      after: after.seen,
+      positionals: after.positionals,
       quiet: used("quiet"),
       verbose: used("verbose")
     } as const

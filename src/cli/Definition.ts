@@ -1,25 +1,27 @@
-import { Args, Command } from "@effect/cli"
-import type * as Arr from "effect/Array"
+import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
-import * as Record from "effect/Record"
+import * as Either from "effect/Either"
+import type { Occurrences } from "./Argv.js"
+import { UsageError } from "./Errors.js"
 import type { GlobalValues } from "./Globals.js"
-import { globalParser, mergeGlobals, root } from "./Globals.js"
-import type { Opt } from "./Opt.js"
+import { decodeGlobals, mergeGlobals } from "./Globals.js"
+import type { Env, Opt } from "./Opt.js"
 
-/** A positional argument: its help and its @effect/cli parser. */
+/** A positional argument: its help and its value from the words the pre-scan counted out. */
 export interface Positional<A> {
   readonly name: string
   readonly description: string
   /** Every word after `--`, at least one (`exec -- CMD ARGS...`); never before it. */
   readonly trailing: boolean
-  readonly parser: Args.Args<A>
+  /** The value from its words: exactly one, or (trailing) at least one. */
+  readonly decode: (words: Arr.NonEmptyReadonlyArray<string>) => A
 }
 
 export const positional = (name: string, description: string): Positional<string> => ({
   name,
   description,
   trailing: false,
-  parser: Args.text({ name }).pipe(Args.withDescription(description))
+  decode: (words) => words[0]
 })
 
 /** The words after `--`, taken as they are: a command line for another program. */
@@ -27,16 +29,25 @@ export const trailing = (name: string, description: string): Positional<Arr.NonE
   name,
   description,
   trailing: true,
-  parser: Args.text({ name }).pipe(Args.atLeast(1), Args.withDescription(description))
+  decode: (words) => words
 })
 
-/** What help and the argv pre-scan know about a subcommand. */
+/** What help, completions and the pre-scan read of an option: its declaration without decoding. */
+export type OptionSpec = Omit<Opt<unknown>, "decode">
+
+/** What help, completions and the pre-scan read of a positional argument. */
+export type ArgumentSpec = Omit<Positional<unknown>, "decode">
+
+/**
+ * What help, completions and the pre-scan know about a subcommand: data only, so the build
+ * can write every command's spec to dist/specs.json for help without loading the CLI (Front.ts).
+ */
 export interface CommandSpec {
   readonly name: string
   readonly description: string
   /** The subcommand's own options; the global ones are accepted too. */
-  readonly options: ReadonlyArray<Opt<unknown>>
-  readonly args: ReadonlyArray<Positional<unknown>>
+  readonly options: ReadonlyArray<OptionSpec>
+  readonly args: ReadonlyArray<ArgumentSpec>
   /** Option pairs that cannot be combined (usage error). */
   readonly conflicts: ReadonlyArray<readonly [string, string]>
   /** `[a, b]`: option a needs option b (usage error). */
@@ -47,15 +58,28 @@ type Values<C> = {
   readonly [K in keyof C]: C[K] extends Opt<infer A> ? A : C[K] extends Positional<infer A> ? A : never
 }
 
-/** A subcommand: its spec and the @effect/cli command that parses and runs it. */
+/** What a handler receives: one value per option and argument, and the merged global options. */
+type Parsed<O, P> = Values<O> & Values<P> & { readonly globals: GlobalValues }
+
+/** A command line the pre-scan accepted for one subcommand (Argv.Directive "Run"). */
+export interface CommandLine {
+  readonly before: Occurrences
+  readonly after: Occurrences
+  readonly positionals: ReadonlyArray<string>
+}
+
+/** A subcommand: its spec, and how it decodes its command line and runs. */
 export interface Defined<E, R> {
   readonly spec: CommandSpec
-  readonly command: Command.Command<string, R, E, unknown>
+  /** Decodes every value (bad ones are a UsageError) and runs the handler. */
+  readonly run: (line: CommandLine, env: Env) => Effect.Effect<void, E | UsageError, R>
 }
 
 /**
- * Declares a subcommand once: its options and arguments feed help, the pre-scan and
- * @effect/cli. The handler receives the parsed values and the merged global options.
+ * Declares a subcommand once: its options and arguments feed help, the pre-scan and the
+ * decoding of its values. The handler receives the decoded values and the merged global
+ * options. Values decode in command-line order of concern: the global options before the
+ * subcommand, then its own options, arguments and the global options after it.
  */
 export const define = <
   const O extends Record<string, Opt<unknown>>,
@@ -71,20 +95,38 @@ export const define = <
     readonly conflicts?: ReadonlyArray<readonly [string, string]>
     readonly requires?: ReadonlyArray<readonly [string, string]>
   },
-  handler: (values: Values<O> & Values<P> & { readonly globals: GlobalValues }) => Effect.Effect<void, E, R>
+  handler: (values: Parsed<O, P>) => Effect.Effect<void, E, R>
 ): Defined<E, R> => {
   const args = spec.args ?? ({} as P)
-  const config = {
-    ...Record.map(spec.options, (o) => o.parser),
-    ...Record.map(args, (a) => a.parser),
-    globals: globalParser
+  const usage = `trop ${spec.name} [OPTIONS]`
+  const decode = (line: CommandLine, env: Env): Either.Either<Parsed<O, P>, UsageError> => {
+    const fail = (detail: string) => Either.left(new UsageError({ detail, usage }))
+    // A bad value before the subcommand is reported alone.
+    const before = decodeGlobals(line.before, env)
+    if (Either.isLeft(before)) return fail(before.left.join("\n\n"))
+    // After it, every bad value is reported, in declaration order, a blank line apart.
+    const problems: Array<string> = []
+    const values: Record<string, unknown> = {}
+    for (const [key, opt] of Object.entries(spec.options)) {
+      Either.match(opt.decode(line.after.get(opt.name), env), {
+        onLeft: (problem) => problems.push(problem),
+        onRight: (value) => (values[key] = value)
+      })
+    }
+    const after = decodeGlobals(line.after, env)
+    if (Either.isLeft(after)) return fail([...problems, ...after.left].join("\n\n"))
+    if (problems.length > 0) return fail(problems.join("\n\n"))
+    // The pre-scan has counted the words: one per argument, then at least one for a trailing one.
+    let next = 0
+    for (const [key, arg] of Object.entries(args)) {
+      const words = arg.trailing ? line.positionals.slice(next) : line.positionals.slice(next, next + 1)
+      next += words.length
+      if (!Arr.isNonEmptyReadonlyArray(words)) return fail(`the following required arguments were not provided: <${arg.name}>`)
+      values[key] = arg.decode(words)
+    }
+    // The record mirrors the declaration: one value per option and argument.
+    return Either.right({ ...values, globals: mergeGlobals(before.right, after.right) } as Parsed<O, P>)
   }
-  const command = Command.make(spec.name, config, (parsed) =>
-    Effect.flatMap(root, ({ globals: before }) => {
-      // The parsed record mirrors `config`: one value per option and argument.
-      const values = parsed as unknown as Values<O> & Values<P> & { readonly globals: GlobalValues }
-      return handler({ ...values, globals: mergeGlobals(before, values.globals) })
-    }))
   return {
     spec: {
       name: spec.name,
@@ -94,6 +136,6 @@ export const define = <
       conflicts: spec.conflicts ?? [],
       requires: spec.requires ?? []
     },
-    command: command as unknown as Command.Command<string, R, E, unknown>
+    run: (line, env) => Either.match(decode(line, env), { onLeft: Effect.fail, onRight: handler })
   }
 }

@@ -1,6 +1,5 @@
-import type { CommandSpec, Positional } from "./Definition.js"
+import type { ArgumentSpec, CommandSpec, OptionSpec } from "./Definition.js"
 import { globalList } from "./Globals.js"
-import type { Opt } from "./Opt.js"
 
 /**
  * Help text, plain (no ANSI escapes whether or not stdout is a terminal, docs/cli.md), in the
@@ -9,7 +8,7 @@ import type { Opt } from "./Opt.js"
 
 export const ROOT_DESCRIPTION = "Manage ephemeral port reservations"
 
-const argument = (a: Positional<unknown>) => a.trailing ? `<${a.name}>...` : `<${a.name}>`
+const argument = (a: ArgumentSpec) => a.trailing ? `<${a.name}>...` : `<${a.name}>`
 
 /** `trop reserve [OPTIONS]`, `trop validate [OPTIONS] <CONFIG_PATH>`, `trop exec [OPTIONS] -- <COMMAND>...`, or the root's. */
 export const usageLine = (command: CommandSpec | undefined): string =>
@@ -22,7 +21,7 @@ const table = (rows: ReadonlyArray<readonly [string, string]>): Array<string> =>
   return rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`.trimEnd())
 }
 
-const optionRow = (opt: Opt<unknown>): readonly [string, string] => [
+const optionRow = (opt: OptionSpec): readonly [string, string] => [
   `    --${opt.name}${opt.value === undefined ? "" : opt.valueOptional ? ` [<${opt.value}>]` : ` <${opt.value}>`}`,
   opt.env === undefined ? opt.description : `${opt.description} [env: ${opt.env}]`
 ]

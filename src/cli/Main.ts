@@ -1,11 +1,4 @@
-import { Command, ValidationError } from "@effect/cli"
-import * as HelpDoc from "@effect/cli/HelpDoc"
-import * as FileSystem from "@effect/platform/FileSystem"
-import * as Path from "@effect/platform/Path"
-import * as Terminal from "@effect/platform/Terminal"
-import * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
-import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -42,22 +35,24 @@ import { scan } from "./commands/Scan.js"
 import { showDataDir } from "./commands/ShowDataDir.js"
 import { showPath } from "./commands/ShowPath.js"
 import { validate } from "./commands/Validate.js"
-import type { CommandSpec } from "./Definition.js"
-import { UsageError } from "./Errors.js"
+import type { CommandLine, CommandSpec, Defined } from "./Definition.js"
 import type { Failure } from "./Exit.js"
 import { DEFECT_EXIT_CODE, exitCode, render } from "./Exit.js"
 import { ExitStatus } from "./ExitStatus.js"
-import { root } from "./Globals.js"
 import { withFaultHook } from "./FaultHook.js"
 import * as Help from "./Help.js"
 import { Invocation } from "./Invocation.js"
 import type { StdoutClosed } from "./Output.js"
+import type { Env } from "./Opt.js"
 import { Output, writeQuietly } from "./Output.js"
 
 export const VERSION: string = pkg.version
 
+/** What any command may fail with and require; Main provides the services. */
+type Command = Defined<Failure | StdoutClosed, Invocation | Output | Occupancy | GitInfo | ExitStatus>
+
 // In the order help lists them (trop 0.2.0's); `exec` (trop's own) after the reservations.
-const commands = [
+const commands: ReadonlyArray<Command> = [
   reserve,
   release,
   list,
@@ -81,37 +76,10 @@ const commands = [
   listProjects,
   migrate,
   makeCompletions(() => specs)
-] as const
+]
 
 /** What help, completions and the pre-scan know about every subcommand. */
 export const specs: ReadonlyArray<CommandSpec> = commands.map((c) => c.spec)
-
-const app = Command.run(root.pipe(Command.withSubcommands(Arr.map(commands, (c) => c.command))), {
-  name: "trop",
-  version: VERSION
-})
-
-/**
- * @effect/cli prints its own parse errors (with ANSI codes) through Console; we report
- * them ourselves, so its console is silenced. Commands write through `Output`.
- */
-const silentConsole: Console.Console = new Proxy({} as Console.Console, {
-  get: (_, property) => property === Console.TypeId ? Console.TypeId : property === "unsafe" ? console : () => Effect.void
-})
-
-/** The services @effect/cli requires; trop never prompts and never reads files through them. */
-const cliEnvironment = Layer.mergeAll(
-  FileSystem.layerNoop({}),
-  Path.layer,
-  Layer.succeed(Terminal.Terminal, {
-    columns: Effect.succeed(80),
-    rows: Effect.succeed(24),
-    isTTY: Effect.succeed(false),
-    readInput: Effect.dieMessage("trop does not prompt"),
-    readLine: Effect.dieMessage("trop does not prompt"),
-    display: () => Effect.void
-  })
-)
 
 /** Diagnostic logging (docs/cli.md): `[trop] ...` lines on stderr only; shown when verbose. */
 const stderrLogger = Logger.replace(
@@ -123,13 +91,6 @@ const stderrLogger = Logger.replace(
 
 const isStdoutClosed = (e: { readonly _tag: string }): boolean => e._tag === "StdoutClosed"
 const isReportable = <E extends { readonly _tag: string }>(e: E): e is Exclude<E, StdoutClosed> => !isStdoutClosed(e)
-
-const usageFromParser = (error: ValidationError.ValidationError, command: string): UsageError =>
-  new UsageError({
-    // eslint-disable-next-line no-control-regex
-    detail: HelpDoc.toAnsiText(error.error).replace(/\u001b\[[0-9;]*m/g, "").trim(),
-    usage: `trop ${command} [OPTIONS]`
-  })
 
 /** Help or version on stdout: exit 0, also when the reader has gone (StdoutClosed). */
 const print = (text: string) =>
@@ -164,26 +125,25 @@ export const main = (argv: ReadonlyArray<string>): Effect.Effect<number, never, 
       case "Run":
         break
     }
-    const { argv: normalized, command, quiet } = directive.right
+    const { command, quiet } = directive.right
     const verbose = !quiet && (directive.right.verbose || env.TROP_LOG_MODE?.toLowerCase() === "verbose")
-    return yield* run(normalized, command.name, quiet).pipe(
+    // The pre-scan found `command` among `specs`, which are the commands' own.
+    const defined = commands.find((c) => c.spec === command)
+    if (defined === undefined) return yield* Effect.dieMessage(`no command ${command.name}`)
+    return yield* run(defined, directive.right, env, quiet).pipe(
       Logger.withMinimumLogLevel(verbose ? LogLevel.Debug : LogLevel.None),
       // Test builds only: the shipped bundle gets NoFaultHook (build.mjs).
       withFaultHook(env)
     )
   }).pipe(Effect.provide(stderrLogger))
 
-const run = (argv: ReadonlyArray<string>, command: string, quiet: boolean) =>
+const run = (defined: Command, line: CommandLine, env: Env, quiet: boolean) =>
   Effect.gen(function*() {
     const output = yield* Output
+    const command = defined.spec.name
     const started = Date.now()
     const status = yield* Ref.make(0)
-    const exit = yield* app(["node", "trop", ...argv]).pipe(
-      Effect.provideService(ExitStatus, status),
-      Effect.withConsole(silentConsole),
-      Effect.provide(cliEnvironment),
-      Effect.exit
-    )
+    const exit = yield* defined.run(line, env).pipe(Effect.provideService(ExitStatus, status), Effect.exit)
     const cause = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
     // The reader of stdout has gone: end quietly, like `ls | head` (Output.StdoutClosed).
     if (Option.exists(cause, isStdoutClosed)) return 0
@@ -194,11 +154,8 @@ const run = (argv: ReadonlyArray<string>, command: string, quiet: boolean) =>
     // 0 unless the command chose its status (`exec`: its child's).
     if (Exit.isSuccess(exit)) return yield* Ref.get(status)
     if (Option.isSome(failure)) {
-      const error: Failure = ValidationError.isValidationError(failure.value)
-        ? usageFromParser(failure.value, command)
-        : failure.value
-      yield* output.err(render(error))
-      return exitCode(error)
+      yield* output.err(render(failure.value))
+      return exitCode(failure.value)
     }
     const defect = Cause.squash(exit.cause)
     yield* output.err(`Error: ${causeMessage(defect)}`)

@@ -259,7 +259,7 @@ trop completions fish > ~/.config/fish/completions/trop.fish
 \`\`\``
 }
 
-/** `trop help`, which @effect/cli provides rather than a declaration. */
+/** `trop help`, which the parser (Argv.ts) handles rather than a declaration. */
 export const HELP_COMMAND = {
   usage: "trop help [COMMAND]",
   description: "Print this message or the help of the given subcommand(s)",

@@ -1,13 +1,19 @@
-import { Options, ValidationError } from "@effect/cli"
-import * as HelpDoc from "@effect/cli/HelpDoc"
-import * as Config from "effect/Config"
-import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 
 /**
- * One command-line option: what help and the argv pre-scan need to know about it, and
- * the @effect/cli parser that produces its value. Declaring both together keeps the
- * option list of each command in one place.
+ * How an option occurs on a command line once the pre-scan (Argv.ts) has checked it:
+ * absent (`undefined`), given without a value (`null`: a flag, or a value-optional option
+ * given bare), or given with its value.
+ */
+export type Occurrence = string | null | undefined
+
+/** The environment variables an option may fall back to. */
+export type Env = Readonly<Record<string, string | undefined>>
+
+/**
+ * One command-line option: what help, completions and the pre-scan know about it, and how
+ * its value is decoded. Declaring both together keeps each command's options in one place.
  */
 export interface Opt<A> {
   readonly name: string
@@ -24,31 +30,32 @@ export interface Opt<A> {
   readonly valueOptional: boolean
   /** A number: `-1` after it is its (invalid) value, not an unknown option. */
   readonly numeric?: boolean
-  readonly parser: Options.Options<A>
+  /** The typed value, or the reason in clap's words (`invalid value 'x' for '--busy-timeout <SECONDS>': ...`). */
+  readonly decode: (given: Occurrence, env: Env) => Either.Either<A, string>
 }
 
 const base = { env: undefined, path: false, required: false, valueOptional: false } as const
+
+const textValue = (given: Occurrence): Option.Option<string> =>
+  typeof given === "string" ? Option.some(given) : Option.none()
 
 export const flag = (name: string, description: string): Opt<boolean> => ({
   ...base,
   name,
   value: undefined,
   description,
-  parser: Options.boolean(name).pipe(Options.withDescription(description))
+  decode: (given) => Either.right(given !== undefined)
 })
-
-const textParser = (name: string, value: string, description: string) =>
-  Options.text(name).pipe(Options.withPseudoName(value), Options.withDescription(description))
 
 export const text = (name: string, value: string, description: string): Opt<Option.Option<string>> => ({
   ...base,
   name,
   value,
   description,
-  parser: textParser(name, value, description).pipe(Options.optional)
+  decode: (given) => Either.right(textValue(given))
 })
 
-/** A path option, optionally falling back to an environment variable. */
+/** A path option, optionally falling back to an environment variable when not given. */
 export const path = (name: string, description: string, env?: string): Opt<Option.Option<string>> => ({
   ...base,
   name,
@@ -56,15 +63,13 @@ export const path = (name: string, description: string, env?: string): Opt<Optio
   description,
   env,
   path: true,
-  parser: env === undefined
-    ? textParser(name, "PATH", description).pipe(Options.optional)
-    : textParser(name, "PATH", description).pipe(Options.withFallbackConfig(Config.string(env)), Options.optional)
+  decode: (given, variables) =>
+    Either.right(Option.orElse(textValue(given), () => Option.fromNullable(env === undefined ? undefined : variables[env])))
 })
 
 /**
  * A path option whose value may be left out: None when absent, Some(None) when given bare,
- * Some(Some(path)) with a value. The pre-scan hands a bare occurrence to @effect/cli as an
- * empty value, which a typed value never is (an empty path is a usage error).
+ * Some(Some(path)) with a value.
  */
 export const optionalPath = (
   name: string,
@@ -77,13 +82,10 @@ export const optionalPath = (
   description,
   path: true,
   valueOptional: true,
-  parser: textParser(name, value, description).pipe(
-    Options.optional,
-    Options.map(Option.map((raw) => raw === "" ? Option.none() : Option.some(raw)))
-  )
+  decode: (given) => Either.right(given === undefined ? Option.none() : Option.some(textValue(given)))
 })
 
-/** A path option that must be given. */
+/** A path option that must be given (the pre-scan refuses the command line without it). */
 export const requiredPath = (name: string, description: string): Opt<string> => ({
   ...base,
   name,
@@ -91,12 +93,15 @@ export const requiredPath = (name: string, description: string): Opt<string> => 
   description,
   path: true,
   required: true,
-  parser: textParser(name, "PATH", description)
+  decode: (given) =>
+    typeof given === "string"
+      ? Either.right(given)
+      : Either.left(`the following required arguments were not provided: --${name} <PATH>`)
 })
 
 /** `invalid value '-1' for '--busy-timeout <SECONDS>': ...`, in clap's words. */
 const invalid = (name: string, value: string, raw: string, reason: string) =>
-  ValidationError.invalidValue(HelpDoc.p(`invalid value '${raw}' for '--${name} <${value}>': ${reason}`))
+  `invalid value '${raw}' for '--${name} <${value}>': ${reason}`
 
 /** An unsigned decimal integer up to `max`; a leading `+` is tolerated (docs/cli.md). */
 export const unsigned = (name: string, value: string, description: string, max: number): Opt<Option.Option<number>> => ({
@@ -105,15 +110,13 @@ export const unsigned = (name: string, value: string, description: string, max: 
   value,
   description,
   numeric: true,
-  parser: textParser(name, value, description).pipe(
-    Options.mapEffect((raw) => {
-      const n = /^\+?[0-9]+$/.test(raw) ? Number(raw.replace(/^\+/, "")) : NaN
-      return Number.isSafeInteger(n) && n <= max
-        ? Effect.succeed(n)
-        : Effect.fail(invalid(name, value, raw, `expected an integer in 0..${max}`))
-    }),
-    Options.optional
-  )
+  decode: (given) => {
+    if (typeof given !== "string") return Either.right(Option.none())
+    const n = /^\+?[0-9]+$/.test(given) ? Number(given.replace(/^\+/, "")) : NaN
+    return Number.isSafeInteger(n) && n <= max
+      ? Either.right(Option.some(n))
+      : Either.left(invalid(name, value, given, `expected an integer in 0..${max}`))
+  }
 })
 
 /** One of fixed values, compared case-sensitively unless `caseInsensitive`. */
@@ -128,13 +131,11 @@ export const choice = <const C extends ReadonlyArray<string>>(
   name,
   value,
   description: `${description} [possible values: ${choices.join(", ")}]`,
-  parser: textParser(name, value, description).pipe(
-    Options.mapEffect((raw) => {
-      const found = choices.find((c) => caseInsensitive ? c === raw.toLowerCase() : c === raw)
-      return found === undefined
-        ? Effect.fail(invalid(name, value, raw, `possible values: ${choices.join(", ")}`))
-        : Effect.succeed(found as C[number])
-    }),
-    Options.optional
-  )
+  decode: (given) => {
+    if (typeof given !== "string") return Either.right(Option.none())
+    const found = choices.find((c) => caseInsensitive ? c === given.toLowerCase() : c === given)
+    return found === undefined
+      ? Either.left(invalid(name, value, given, `possible values: ${choices.join(", ")}`))
+      : Either.right(Option.some(found as C[number]))
+  }
 })

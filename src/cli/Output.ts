@@ -2,9 +2,9 @@ import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as fs from "node:fs"
 import * as tty from "node:tty"
 import { CliIoError } from "./Errors.js"
+import { isBrokenPipe, writeAll } from "./Write.js"
 
 /**
  * The reader of stdout went away (EPIPE: `trop list | head -1`). Not an error: the command
@@ -45,19 +45,5 @@ export const writeQuietly = (text: string) => {
     writeAll(2, text)
   } catch {
     // Nowhere left to report it.
-  }
-}
-
-const isBrokenPipe = (cause: unknown) => cause instanceof Error && "code" in cause && cause.code === "EPIPE"
-
-/** `writeSync` may write partially or hit EAGAIN on a non-blocking pipe; retry until done. */
-const writeAll = (fd: number, text: string) => {
-  let buffer = Buffer.from(text, "utf8")
-  while (buffer.length > 0) {
-    try {
-      buffer = buffer.subarray(fs.writeSync(fd, buffer))
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error
-    }
   }
 }

@@ -104,6 +104,8 @@ describe("the published package", () => {
         "docs/cli.md",
         "dist/bin.cjs",
         "dist/trop.cjs",
+        "dist/front.cjs",
+        "dist/specs.json",
         "dist/lib/index.js",
         "dist/lib/index.d.ts",
         "dist/lib/promise.js",

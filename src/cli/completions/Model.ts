@@ -1,6 +1,5 @@
-import type { CommandSpec, Positional } from "../Definition.js"
+import type { ArgumentSpec, CommandSpec, OptionSpec } from "../Definition.js"
 import { globalList } from "../Globals.js"
-import type { Opt } from "../Opt.js"
 
 /**
  * What every completion script knows about the command line, derived from the command
@@ -65,7 +64,7 @@ const choicesIn = (description: string): ReadonlyArray<string> | undefined =>
 const plain = (description: string) => description.replace(POSSIBLE, "")
 
 /** A value named `FILE`/`…_PATH`/`PATH` (arguments) is a file; other path options name directories. */
-const optionValue = (o: Opt<unknown>): Value | undefined => {
+const optionValue = (o: OptionSpec): Value | undefined => {
   if (o.value === undefined) return undefined
   const choices = choicesIn(o.description)
   if (choices !== undefined) return { _tag: "Choices", choices }
@@ -74,13 +73,13 @@ const optionValue = (o: Opt<unknown>): Value | undefined => {
 }
 
 /** Positionals named `…PATH`/`…FILE` are files (`CONFIG_PATH`, compact-exclusions' `PATH`). */
-const argumentValue = (a: Positional<unknown>): Value => {
+const argumentValue = (a: ArgumentSpec): Value => {
   const choices = choicesIn(a.description)
   if (choices !== undefined) return { _tag: "Choices", choices }
   return /(PATH|FILE)$/.test(a.name) ? { _tag: "File" } : { _tag: "Text" }
 }
 
-const option = (o: Opt<unknown>): Option => ({
+const option = (o: OptionSpec): Option => ({
   flag: `--${o.name}`,
   description: plain(o.description),
   value: optionValue(o),

@@ -1,0 +1,21 @@
+import * as fs from "node:fs"
+
+/**
+ * Synchronous writes to a file descriptor: output is complete when the process exits, and
+ * fd 1 never becomes a stream (creating `process.stdout` on a pipe costs start-up time).
+ */
+
+/** `writeSync` may write partially or hit EAGAIN on a non-blocking pipe; retry until done. */
+export const writeAll = (fd: number, text: string) => {
+  let buffer = Buffer.from(text, "utf8")
+  while (buffer.length > 0) {
+    try {
+      buffer = buffer.subarray(fs.writeSync(fd, buffer))
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error
+    }
+  }
+}
+
+/** The reader of the pipe went away (`trop list | head -1`). */
+export const isBrokenPipe = (cause: unknown) => cause instanceof Error && "code" in cause && cause.code === "EPIPE"
