@@ -59,7 +59,8 @@ export const dirs = (root, prefix, count) =>
 /**
  * One row of the table: `RUNS` interleaved pairs of trop and its floor.
  * `prepare(root)` returns a context with `cwd(i, "trop" | "floor")`; `tropArgs(ctx, i)` and
- * `floorArgs(ctx, i)` give each run's arguments; `floorScript` is a script in bench/.
+ * `floorArgs(ctx, i)` give each run's arguments; `floorScript` is a script in bench/, or `-e`
+ * for an inline program (`node -e 0`).
  * `target` is the issue's bound on the time ratio (and on the memory ratio when `memoryTarget`).
  */
 export const scenario = ({ name, prepare, tropArgs, floorScript, floorArgs, target, memoryTarget, check }) =>
@@ -69,7 +70,7 @@ export const scenario = ({ name, prepare, tropArgs, floorScript, floorArgs, targ
     const floor = []
     for (let i = 0; i < RUNS; i++) {
       const t = sample(TROP, tropArgs(ctx, i), ctx.cwd(i, "trop"), ctx.env)
-      const f = sample(path.join(here, floorScript), floorArgs(ctx, i), ctx.cwd(i, "floor"), ctx.env)
+      const f = sample(floorScript === "-e" ? "-e" : path.join(here, floorScript), floorArgs(ctx, i), ctx.cwd(i, "floor"), ctx.env)
       if (check !== undefined) check(t.stdout, f.stdout, i)
       if (i > 0) {
         trop.push(t)

@@ -5,6 +5,17 @@ import * as path from "node:path"
 import { dirs, RUNS, sample, scenario, TROP } from "./lib.mjs"
 
 const rows = [
+  // Asked by people at the prompt; answered without loading the CLI (src/cli/Front.ts).
+  ...[["--version"], ["help", "reserve"]].map((args) =>
+    scenario({
+      name: `trop ${args.join(" ")}`,
+      prepare: (root) => ({ cwd: () => root }),
+      tropArgs: () => args,
+      floorScript: "-e",
+      floorArgs: () => ["0"],
+      target: 1.2
+    })
+  ),
   // PORT=$(trop reserve) in a directory that already has its port: the everyday case.
   scenario({
     name: "reserve (existing key)",
