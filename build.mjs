@@ -43,6 +43,33 @@ const dropUnused = {
  * first call, so a run that never calls them never loads them. Only functions are
  * exported: importing anything else from these modules fails the build.
  */
+/**
+ * Node's fs, path, os and tty, imported by dozens of modules of the bundle: esbuild gives
+ * each importer its own copy of the module's properties (`__toESM`, ~100 getters for fs),
+ * which costs a few ms of every start. Here each is one shared module of named constants
+ * instead. Accessors (`fs.promises`) are left out: importing one fails the build.
+ */
+const sharedBuiltins = {
+  name: "shared-builtins",
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?(fs|path|os|tty)$/ }, (args) =>
+      args.namespace === "builtin" ? undefined : { path: args.path.replace(/^node:/, ""), namespace: "builtin" })
+    b.onLoad({ filter: /.*/, namespace: "builtin" }, async (args) => {
+      const real = await import(`node:${args.path}`)
+      const names = Object.getOwnPropertyNames(real).filter((name) =>
+        name !== "default" && /^[A-Za-z_$][\w$]*$/.test(name) && Object.getOwnPropertyDescriptor(real, name).get === undefined)
+      return {
+        loader: "js",
+        contents: [
+          `const real = require("node:${args.path}")`,
+          "export default real",
+          ...names.map((name) => `export const ${name} = real.${name}`)
+        ].join("\n")
+      }
+    })
+  }
+}
+
 const LAZY = /^(yaml|node:crypto|node:child_process|node:dgram|node:net)$/
 const lazyModules = {
   name: "lazy-modules",
@@ -101,7 +128,7 @@ const writeSpecs = async (outfile) => {
 const cli = (outfile, plugins) =>
   build({ ...common, entryPoints: ["src/bin.ts"], outfile, format: "cjs", external: ["better-sqlite3"], plugins })
 await Promise.all([
-  cli("dist/trop.cjs", [dropUnused, lazyModules, withoutFaultHook]),
+  cli("dist/trop.cjs", [sharedBuiltins, dropUnused, lazyModules, withoutFaultHook]),
   build({
     ...common,
     entryPoints: ["src/launch.ts"],
@@ -141,7 +168,7 @@ const node = (args) =>
 // (tsc uses one core). The test build's launcher runs dist/test/trop.cjs, the launcher's own
 // directory; its code cache is made by the first test that runs it.
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
-await Promise.all([node([tsc, "-p", "tsconfig.build.json"]), cli("dist/test/trop.cjs", [dropUnused, lazyModules])])
+await Promise.all([node([tsc, "-p", "tsconfig.build.json"]), cli("dist/test/trop.cjs", [sharedBuiltins, dropUnused, lazyModules])])
 for (const file of ["bin.cjs", "front.cjs", "specs.json"]) copyFileSync(join("dist", file), join("dist/test", file))
 rmSync("dist/test/trop.cjs.cache", { force: true })
 
