@@ -33,19 +33,43 @@ const underPath = (filter: AbsolutePath) =>
         })
   })
 
+/** Whether a row passes the project and tag filters. */
+const matchesFields = (filter: ListFilter) => (r: Reservation): boolean =>
+  Option.match(filter.project, { onNone: () => true, onSome: (p) => Option.exists(r.project, (s) => s === p) }) &&
+  Option.match(filter.tag, { onNone: () => true, onSome: (t) => Option.exists(r.key.tag, (s) => s === t) })
+
 /** The reservations `list` shows, ordered by path then tag. A read: no transaction. */
 export const list = (
   filter: ListFilter
 ): Effect.Effect<ReadonlyArray<Reservation>, StoreError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
-    const rows = (yield* Reservations.all).filter((r) =>
-      Option.match(filter.project, { onNone: () => true, onSome: (p) => Option.exists(r.project, (s) => s === p) }) &&
-      Option.match(filter.tag, { onNone: () => true, onSome: (t) => Option.exists(r.key.tag, (s) => s === t) })
-    )
+    const rows = (yield* Reservations.all).filter(matchesFields(filter))
     if (Option.isNone(filter.path)) return rows
     const matches = yield* underPath(filter.path.value)
     return yield* Effect.filter(rows, matches)
   })
+
+/**
+ * The rows of `list`, page by page (`trop list` prints them as they come): the same rows in
+ * the same order with the same errors, read from one read snapshot
+ * (Reservations.forEachPage), so memory does not grow with the number of rows. `f` gets
+ * each page's matching rows, possibly none; a bad row anywhere fails before `f` runs.
+ */
+export const forEachPage = <E, R>(
+  filter: ListFilter,
+  f: (rows: ReadonlyArray<Reservation>) => Effect.Effect<void, E, R>
+): Effect.Effect<void, StoreError | E, SqlClient.SqlClient | R> => {
+  const keep = matchesFields(filter)
+  const byFields = Option.isNone(filter.project) && Option.isNone(filter.tag)
+    ? (rows: ReadonlyArray<Reservation>) => rows
+    : (rows: ReadonlyArray<Reservation>) => rows.filter(keep)
+  if (Option.isNone(filter.path)) return Reservations.forEachPage((rows) => f(byFields(rows)))
+  const path = filter.path.value
+  return Effect.flatMap(
+    underPath(path),
+    (matches) => Reservations.forEachPage((rows) => Effect.flatMap(Effect.filter(byFields(rows), matches), f))
+  )
+}
 
 /** The distinct stored projects in UTF-8 byte order (`list-projects`). A read. */
 export const projects: Effect.Effect<ReadonlyArray<string>, StoreError, SqlClient.SqlClient> = Effect.map(

@@ -1,5 +1,6 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import type * as Statement from "@effect/sql/Statement"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -13,6 +14,7 @@ import type { Reservation } from "../domain/Reservation.js"
 import { UnixSeconds } from "../domain/Reservation.js"
 import type { ReservationKey } from "../domain/ReservationKey.js"
 import { RECOVERY } from "./Corruption.js"
+import { CurrentTransaction } from "./Transaction.js"
 
 /** A raw `reservations` row with the storage class of every column (docs/database.md). */
 interface StoredRow {
@@ -176,6 +178,198 @@ export const all: Effect.Effect<ReadonlyArray<Reservation>, StoreError, SqlClien
   (sql) =>
     sql<StoredRow>`${selectRows(sql)} ORDER BY path, tag`.pipe(Effect.flatMap(decodeAll))
 )
+
+/** Rows per page of `forEachPage`: a page is read, checked or handed on at once. */
+export const PAGE_SIZE = 256
+
+/**
+ * Rows in rowid order, the cheapest scan (the table itself, no index), after the row
+ * `after`, with whether the three INTEGER columns hold INTEGERs (JavaScript cannot tell
+ * 5000.0 from 5000; it can tell TEXT, BLOB and NULL apart). Rowids come as text: a rowid
+ * beyond 2^53 would not survive a JavaScript number, and SQLite compares text with a rowid
+ * numerically.
+ */
+const scanPage = (sql: SqlClient.SqlClient, after: string | undefined): Statement.Statement<unknown> => {
+  const columns = sql`CAST(rowid AS TEXT), path, tag, port, project, task, created_at, last_used_at,
+    typeof(port) = 'integer' AND typeof(created_at) = 'integer' AND typeof(last_used_at) = 'integer'`
+  return after === undefined
+    ? sql`SELECT ${columns} FROM reservations ORDER BY rowid LIMIT ${PAGE_SIZE}`
+    : sql`SELECT ${columns} FROM reservations WHERE rowid > ${after} ORDER BY rowid LIMIT ${PAGE_SIZE}`
+}
+
+/**
+ * Rows in the order of `all`, then by rowid (the key is unique in schema v2; the rowid
+ * orders any duplicates of a damaged table as its sort does), after the row `after`: the
+ * page starts after that row's stored values, compared in SQLite, so no key makes a round
+ * trip through JavaScript and no page repeats or skips a row.
+ */
+const listPage = (sql: SqlClient.SqlClient, after: string | undefined): Statement.Statement<unknown> => {
+  const columns = sql`CAST(rowid AS TEXT), path, tag, port, project, task, created_at, last_used_at`
+  return after === undefined
+    ? sql`SELECT ${columns} FROM reservations ORDER BY path, tag, rowid LIMIT ${PAGE_SIZE}`
+    : sql`SELECT ${columns} FROM reservations
+        WHERE (path, tag, rowid) > (SELECT path, tag, rowid FROM reservations WHERE rowid = ${after})
+        ORDER BY path, tag, rowid LIMIT ${PAGE_SIZE}`
+}
+
+/** A row of scanPage (with `integers`) or listPage (without). */
+type PageRow = readonly [
+  rowId: string,
+  path: unknown,
+  tag: unknown,
+  port: unknown,
+  project: unknown,
+  task: unknown,
+  createdAt: unknown,
+  lastUsedAt: unknown,
+  integers?: number
+]
+
+const isProject = Schema.is(Project)
+const isTask = Schema.is(Task)
+
+// Cheap sufficient conditions for the schemas `decode` checks (what one accepts, the
+// schema accepts too), tried first on every row; the schema itself decides the rest, so no
+// row is judged differently from `decode`.
+const POSIX = nodePath.sep === "/"
+const SLASH = 47
+/** Absolute and lexically normal: no empty, `.` or `..` component and no trailing slash. */
+const plainPath = (s: string) =>
+  POSIX && s.charCodeAt(0) === SLASH && (s.length === 1 || s.charCodeAt(s.length - 1) !== SLASH) &&
+  !s.includes("//") && !s.includes("/.")
+/** Printable ASCII other than the space: never trimmed. */
+const untrimmable = (c: number) => c > 0x20 && c < 0x7f
+/** Nonempty and trimmed (Tag, Project, Task). */
+const plainIdentifier = (s: string) =>
+  s.length > 0 && untrimmable(s.charCodeAt(0)) && untrimmable(s.charCodeAt(s.length - 1))
+const LAST_UNIX_SECOND = 8210298412799
+
+/** TEXT that decodes to itself: better-sqlite3 turns bytes that are not UTF-8 into U+FFFD. */
+const isText = (u: unknown): u is string => typeof u === "string" && !u.includes("\uFFFD")
+const validPath = (u: unknown) => isText(u) && (plainPath(u) || isAbsolutePath(u))
+const validTag = (u: unknown) => isText(u) && (u === "" || plainIdentifier(u) || isTag(u))
+const validPort = (u: unknown) =>
+  typeof u === "number" && ((Number.isSafeInteger(u) && u >= 1 && u <= Port.MAX_PORT) || Port.isPort(u))
+const validOptional = (is: (s: string) => boolean) => (u: unknown) =>
+  u === null || (isText(u) && (plainIdentifier(u) || is(u)))
+const validProject = validOptional(isProject)
+const validTask = validOptional(isTask)
+const validTimestamp = (u: unknown) =>
+  typeof u === "number" && u >= 0 && ((Number.isSafeInteger(u) && u <= LAST_UNIX_SECOND) || isUnixSeconds(u))
+
+/**
+ * Whether `decode` accepts this scanPage row as it is. A row it refuses (or whose text may
+ * stand for bytes that are not UTF-8) is decoded again by `decodeRow`, the reference,
+ * which accepts it or says why not.
+ */
+const plainlyValid = (row: PageRow): boolean =>
+  row[8] === 1 && validPath(row[1]) && validTag(row[2]) && validPort(row[3]) && validProject(row[4]) &&
+  validTask(row[5]) && validTimestamp(row[6]) && validTimestamp(row[7])
+
+/** The reservation `decode` makes of a row it accepts (as the first pass made sure). */
+const reservation = (row: PageRow): Reservation =>
+  ({
+    key: { path: row[1], tag: row[2] === "" ? Option.none() : Option.some(row[2]) },
+    port: row[3],
+    project: Option.fromNullable(row[4]),
+    task: Option.fromNullable(row[5]),
+    createdAt: row[6],
+    lastUsedAt: row[7]
+  }) as Reservation
+
+/** One row decoded as `all` decodes it, read again by rowid: its reservation or its DatabaseCorrupt. */
+const decodeRow = (sql: SqlClient.SqlClient, rowId: string) =>
+  sql<StoredRow>`${selectRows(sql)} WHERE rowid = ${rowId}`.pipe(Effect.flatMap(decodeAll))
+
+/**
+ * A read snapshot on `sql` for the current scope: a deferred transaction (`BEGIN`: no lock
+ * is waited for or held against writers, which in WAL mode go on meanwhile) on the client's
+ * connection, held until the scope closes, then rolled back (it wrote nothing). Inside one
+ * of trop's transactions on this client, that transaction is the snapshot already. Returns
+ * the connection and what runs the client's own queries on it.
+ *
+ * The page cache is held to 2 MiB meanwhile (better-sqlite3 makes it 16 MiB): each pass
+ * reads every page once, in order, so a bigger cache only adds memory.
+ */
+const readSnapshot = (sql: SqlClient.SqlClient) =>
+  Effect.gen(function*() {
+    const open = yield* Effect.serviceOption(CurrentTransaction)
+    if (Option.isSome(open) && open.value.client === sql) {
+      return { conn: open.value.conn, inSnapshot: <A, E, R>(effect: Effect.Effect<A, E, R>) => effect }
+    }
+    const conn = yield* sql.reserve
+    yield* Effect.acquireRelease(
+      conn.executeUnprepared("BEGIN", [], undefined),
+      () => Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined))
+    )
+    const cacheSize = (yield* conn.executeValues("PRAGMA cache_size", []))[0]?.[0]
+    if (typeof cacheSize === "number" && cacheSize < -2048) {
+      yield* Effect.acquireRelease(
+        conn.executeUnprepared("PRAGMA cache_size = -2048", [], undefined),
+        () => Effect.ignore(conn.executeUnprepared(`PRAGMA cache_size = ${cacheSize}`, [], undefined))
+      )
+    }
+    return {
+      conn,
+      inSnapshot: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+        Effect.provideService(effect, SqlClient.TransactionConnection, [conn, 0] as const)
+    }
+  })
+
+/**
+ * Every reservation in the order of `all`, handed to `f` page by page (PAGE_SIZE rows at
+ * most, in order), all read from one read snapshot, so memory does not grow with the
+ * number of rows. Fail-closed like `all`: every row is checked first (a first pass over
+ * the snapshot), so a bad row anywhere fails with the DatabaseCorrupt `all` fails with
+ * before `f` has run at all (the output of `list` stays empty). A failure of `f` ends the
+ * reading. `f` runs while the snapshot holds the client's connection: it must not use the
+ * database.
+ *
+ * Plain loops, not a Stream, and statements run straight on the connection: per page,
+ * Stream's machinery, like a statement run through the client (which opens and closes a
+ * Scope), leaves garbage that outlives young-generation collections, and the heap would
+ * grow with the number of rows until a full collection.
+ */
+export const forEachPage = <E, R>(
+  f: (page: ReadonlyArray<Reservation>) => Effect.Effect<void, E, R>
+): Effect.Effect<void, StoreError | E, SqlClient.SqlClient | R> =>
+  Effect.scoped(Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const { conn, inSnapshot } = yield* readSnapshot(sql)
+    const run = (statement: Statement.Statement<unknown>) =>
+      conn.executeValues(...statement.compile()) as Effect.Effect<ReadonlyArray<PageRow>, SqlError>
+    /** Runs `g` on each page of listPage, in order. */
+    const inOrder = <E2, R2>(g: (rows: ReadonlyArray<PageRow>) => Effect.Effect<void, E2, R2>) =>
+      Effect.gen(function*() {
+        let after: string | undefined = undefined
+        while (true) {
+          const rows: ReadonlyArray<PageRow> = yield* run(listPage(sql, after))
+          yield* g(rows)
+          if (rows.length < PAGE_SIZE) return
+          after = rows[rows.length - 1]![0]
+        }
+      })
+
+    // First pass, in rowid order: the rows `decode` may refuse.
+    const suspects = new Set<string>()
+    let after: string | undefined = undefined
+    while (true) {
+      const rows: ReadonlyArray<PageRow> = yield* run(scanPage(sql, after))
+      for (const row of rows) if (!plainlyValid(row)) suspects.add(row[0])
+      if (rows.length < PAGE_SIZE) break
+      after = rows[rows.length - 1]![0]
+    }
+    // Decoded in list order, the first one refused is the row `all` fails on.
+    if (suspects.size > 0) {
+      yield* inOrder((rows) =>
+        Effect.forEach(rows, (row) => suspects.has(row[0]) ? inSnapshot(decodeRow(sql, row[0])) : Effect.void, {
+          discard: true
+        })
+      )
+    }
+    // Second pass, in list order, over the rows the first one accepted.
+    yield* inOrder((rows) => Effect.suspend(() => f(rows.map(reservation))))
+  }))
 
 /** The reservation of exactly this key. */
 export const byKey = (key: ReservationKey): Effect.Effect<Option.Option<Reservation>, StoreError, SqlClient.SqlClient> =>
