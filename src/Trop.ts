@@ -200,30 +200,56 @@ const permitted = (
 
 const PERMISSIONS = ["allowUnrelatedPath", "allowProjectChange", "allowTaskChange"] as const
 
+/** What the service provides to the programs it runs inside a transaction. */
+type Provided = SqlClient.SqlClient | SqlClient.TransactionConnection | Transaction.CurrentTransaction | Occupancy | GitInfo
+
 const service = (b: Backend): TropService => {
   const settings = b.effective.settings
   const timeoutSeconds = settings.busyTimeoutSeconds
 
   /** `program` in its own immediate transaction, or a savepoint of the caller's. */
   const write = <A, E, R>(name: string, program: Effect.Effect<A, E, R>) =>
-    Transaction.run(b.client, (level) => Transaction.provide(level)(program), (e): SqlError => e).pipe(
-      Effect.provide(b.services),
-      classifyAll(name, timeoutSeconds)
-    )
+    classifyAll(name, timeoutSeconds)(Transaction.run(b.client, (level) => inLevel(level, program), (e): SqlError => e))
 
   /** A read: plain autocommit (WAL shows the last commit), unless inside a transaction. */
   const read = <A, E>(name: string, program: Effect.Effect<A, E, SqlClient.SqlClient>) =>
     Effect.flatMap(Effect.serviceOption(Transaction.CurrentTransaction), (current) =>
       Option.exists(current, (level) => level.client === b.client)
         ? write(name, program)
-        : program.pipe(
-          Effect.provideService(SqlClient.SqlClient, b.client),
-          Transaction.outsideTransactions,
-          classifyAll(name, timeoutSeconds)
-        ))
+        : classifyAll(name, timeoutSeconds)(outside(program)))
 
+  /**
+   * `program` inside `level`, with what `Transaction.provide(level)` provides (the level's
+   * client as `SqlClient`, its connection as `TransactionConnection`, the level itself) and
+   * trop's `Occupancy` and `GitInfo`, in ONE change of the context: each `provide` or
+   * `provideService` is a context swap of its own (several µs), and every call made them
+   * four times (bench/inprocess.mjs).
+   */
+  const inLevel = <A, E, R>(level: Transaction.Level, program: Effect.Effect<A, E, R>) => {
+    const added = Context.merge(
+      b.services,
+      Context.make(SqlClient.SqlClient, level.client).pipe(
+        Context.add(SqlClient.TransactionConnection, [level.conn, level.depth] as const),
+        Context.add(Transaction.CurrentTransaction, level)
+      )
+    )
+    return Effect.mapInputContext(program, (context: Context.Context<Exclude<R, Provided>>) =>
+      Context.merge(context, added) as Context.Context<R>)
+  }
+
+  /**
+   * `program` on trop's client outside every transaction, as `Transaction.outsideTransactions`
+   * after providing `SqlClient` makes it, in one change of the context.
+   */
+  const outside = <A, E>(program: Effect.Effect<A, E, SqlClient.SqlClient>) =>
+    Effect.mapInputContext(program, (context: Context.Context<never>) =>
+      Context.add(Context.omit(SqlClient.TransactionConnection)(context), SqlClient.SqlClient, b.client) as Context.Context<
+        SqlClient.SqlClient
+      >)
+
+  /** The request decoded, without a fiber step (a plain `Either`): `reserve` is the hot path. */
   const reserveRequest = (raw: ReserveRequest | undefined) =>
-    Effect.gen(function*() {
+    Either.gen(function*() {
       const r = yield* Requests.object(raw)
       const f = yield* Requests.flags(r, ["overwrite", "force", "ignoreOccupied", "ignoreExclusions", ...PERMISSIONS])
       const request: Reserve.ReserveRequest = {
@@ -318,10 +344,13 @@ const service = (b: Backend): TropService => {
     cwd: b.place.cwd,
     settings,
 
-    reserve: (raw) => Effect.flatMap(reserveRequest(raw), reserveNow),
+    // Decoded when the effect runs, as before, each time it runs.
+    reserve: (raw) =>
+      Effect.suspend((): Effect.Effect<number, ReserveError> =>
+        Either.match(reserveRequest(raw), { onLeft: Effect.fail, onRight: reserveNow })),
 
     reserveScoped: (raw) =>
-      Effect.flatMap(reserveRequest(raw), (r) =>
+      Effect.flatMap(Effect.suspend(() => reserveRequest(raw)), (r) =>
         Effect.acquireRelease(reserveNow(r), () => {
           const tags: TagSelection = Option.match(r.request.key.tag, {
             onNone: () => ({ _tag: "Untagged" }),

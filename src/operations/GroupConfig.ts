@@ -48,7 +48,13 @@ export const definition = (group: Reservations): GroupDefinition => {
   }
 }
 
-const decodeReservations = Schema.decodeUnknownEither(Reservations, { onExcessProperty: "error" })
+/**
+ * Made on first use: building a decoder walks the whole schema (about 0.3 ms), and the CLI,
+ * which loads this module, never decodes an inline group.
+ */
+let decoder: ((value: unknown) => Either.Either<Reservations, ParseResult.ParseError>) | undefined
+const decodeReservations = (value: unknown) =>
+  (decoder ??= Schema.decodeUnknownEither(Reservations, { onExcessProperty: "error" }))(value)
 
 /** A `reservations` block given as a value: the same schema and rules as in a file. */
 export const fromValue = (value: unknown): Either.Either<Reservations, InvalidGroup> =>

@@ -1,4 +1,3 @@
-import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type { Settings } from "../config/Settings.js"
@@ -155,49 +154,61 @@ export interface Place {
 
 const invalid = (field: string, reason: string) => new InvalidValue({ field, reason })
 
+/*
+ * The validators below are plain `Either`s, not effects: they run on every call of the
+ * service, where a fiber step each costs more than the checks (bench/inprocess.mjs). An
+ * `Either` is still yieldable in `Effect.gen`, with its `Left` as the failure.
+ */
+
 const isBoolean = (u: unknown): u is boolean | undefined => u === undefined || typeof u === "boolean"
 
 /** `true` when set; a non-boolean is invalid. */
-export const flag = (field: string, value: unknown): Effect.Effect<boolean, InvalidValue> =>
-  isBoolean(value) ? Effect.succeed(value === true) : Effect.fail(invalid(field, "must be a boolean"))
+export const flag = (field: string, value: unknown): Either.Either<boolean, InvalidValue> =>
+  isBoolean(value) ? Either.right(value === true) : Either.left(invalid(field, "must be a boolean"))
 
-/** Turns every boolean field of `request` into a checked boolean. */
+/** Turns every boolean field of `request` into a checked boolean; the first bad one (in `keys` order) fails. */
 export const flags = <K extends string>(
   request: Partial<Record<K, unknown>>,
   keys: ReadonlyArray<K>
-): Effect.Effect<Record<K, boolean>, InvalidValue> =>
-  Effect.map(
-    Effect.forEach(keys, (key) => Effect.map(flag(key, request[key]), (on) => [key, on] as const)),
-    (entries) => Object.fromEntries(entries) as Record<K, boolean>
-  )
+): Either.Either<Record<K, boolean>, InvalidValue> => {
+  const checked: Partial<Record<K, boolean>> = {}
+  for (const key of keys) {
+    const value: unknown = request[key]
+    if (!isBoolean(value)) return Either.left(invalid(key, "must be a boolean"))
+    checked[key] = value === true
+  }
+  return Either.right(checked as Record<K, boolean>)
+}
 
 /** An explicit path, normalized against the service's working directory; default: the working directory. */
 export const path = (
   field: string,
   raw: unknown,
   place: Place
-): Effect.Effect<AbsolutePath, InvalidValue | InvalidPath> => {
-  if (raw === undefined) return Effect.succeed(place.cwd)
-  if (typeof raw !== "string" || raw === "") return Effect.fail(invalid(field, "must be a non-empty string"))
-  return Either.match(normalize(raw, place), { onLeft: Effect.fail, onRight: Effect.succeed })
+): Either.Either<AbsolutePath, InvalidValue | InvalidPath> => {
+  if (raw === undefined) return Either.right(place.cwd)
+  if (typeof raw !== "string" || raw === "") return Either.left(invalid(field, "must be a non-empty string"))
+  return normalize(raw, place)
 }
 
+const NONE = Either.right(Option.none())
+
 /** A tag typed by the caller: trimmed, not blank. */
-export const tag = (raw: unknown): Effect.Effect<Option.Option<Tag>, InvalidValue> => {
-  if (raw === undefined) return Effect.succeedNone
-  if (typeof raw !== "string") return Effect.fail(invalid("tag", "must be a string"))
+export const tag = (raw: unknown): Either.Either<Option.Option<Tag>, InvalidValue> => {
+  if (raw === undefined) return NONE
+  if (typeof raw !== "string") return Either.left(invalid("tag", "must be a string"))
   return Either.match(tagFromInput(raw), {
-    onLeft: (reason) => Effect.fail(invalid("tag", reason)),
-    onRight: Effect.succeedSome
+    onLeft: (reason) => Either.left(invalid("tag", reason)),
+    onRight: (tag) => Either.right(Option.some(tag))
   })
 }
 
 /** A port number 1..65535. */
-export const port = (field: string, raw: unknown): Effect.Effect<Option.Option<Port.Port>, InvalidValue> => {
-  if (raw === undefined) return Effect.succeedNone
+export const port = (field: string, raw: unknown): Either.Either<Option.Option<Port.Port>, InvalidValue> => {
+  if (raw === undefined) return NONE
   return typeof raw === "number" && Number.isInteger(raw) && raw >= 1 && raw <= Port.MAX_PORT
-    ? Effect.succeedSome(Port.unsafeMake(raw))
-    : Effect.fail(invalid(field, `invalid port ${String(raw)}: expected an integer 1..${Port.MAX_PORT}`))
+    ? Either.right(Option.some(Port.unsafeMake(raw)))
+    : Either.left(invalid(field, `invalid port ${String(raw)}: expected an integer 1..${Port.MAX_PORT}`))
 }
 
 /** An optional project or task given as a plain string. */
@@ -205,10 +216,13 @@ export const identifier = <A>(
   field: "project" | "task",
   raw: unknown,
   parse: (s: string) => Either.Either<A, string>
-): Effect.Effect<Option.Option<A>, InvalidValue> => {
-  if (raw === undefined) return Effect.succeedNone
-  if (typeof raw !== "string") return Effect.fail(invalid(field, "must be a string"))
-  return Either.match(parse(raw), { onLeft: (reason) => Effect.fail(invalid(field, reason)), onRight: Effect.succeedSome })
+): Either.Either<Option.Option<A>, InvalidValue> => {
+  if (raw === undefined) return NONE
+  if (typeof raw !== "string") return Either.left(invalid(field, "must be a string"))
+  return Either.match(parse(raw), {
+    onLeft: (reason) => Either.left(invalid(field, reason)),
+    onRight: (value) => Either.right(Option.some(value))
+  })
 }
 
 /** What a reserve request asks of a sticky field: `null` clears, a string sets, absent defers to the configuration. */
@@ -217,24 +231,25 @@ const intent = <A>(
   raw: unknown,
   configured: Option.Option<A>,
   parse: (s: string) => Either.Either<A, string>
-): Effect.Effect<MetadataIntent<A>, InvalidValue> =>
+): Either.Either<MetadataIntent<A>, InvalidValue> =>
   raw === null
-    ? Effect.succeed(Metadata.clear)
-    : Effect.map(
+    ? Either.right(Metadata.clear)
+    : Either.map(
       identifier(field, raw, parse),
-      (given) => Option.match(Option.orElse(given, () => configured), { onNone: () => Metadata.preserve, onSome: Metadata.set })
+      (given): MetadataIntent<A> =>
+        Option.match(Option.orElse(given, () => configured), { onNone: () => Metadata.preserve, onSome: Metadata.set })
     )
 
-export const projectIntent = (raw: unknown, settings: Settings): Effect.Effect<MetadataIntent<Project>, InvalidValue> =>
+export const projectIntent = (raw: unknown, settings: Settings): Either.Either<MetadataIntent<Project>, InvalidValue> =>
   intent("project", raw, settings.project, projectFromInput)
 
-export const taskIntent = (raw: unknown, settings: Settings): Effect.Effect<MetadataIntent<Task>, InvalidValue> =>
+export const taskIntent = (raw: unknown, settings: Settings): Either.Either<MetadataIntent<Task>, InvalidValue> =>
   intent("task", raw, settings.task, taskFromInput)
 
 /** A request given as anything: absent is `{}`, a non-object is invalid. */
-export const object = <A extends object>(raw: A | undefined): Effect.Effect<Partial<A>, InvalidValue> =>
+export const object = <A extends object>(raw: A | undefined): Either.Either<Partial<A>, InvalidValue> =>
   raw === undefined || raw === null
-    ? Effect.succeed({})
+    ? Either.right({})
     : typeof raw === "object"
-    ? Effect.succeed(raw)
-    : Effect.fail(invalid("request", "must be an object"))
+    ? Either.right(raw)
+    : Either.left(invalid("request", "must be an object"))
