@@ -143,11 +143,16 @@ await Promise.all([
 chmodSync("dist/bin.cjs", 0o755)
 if (readFileSync("dist/trop.cjs", "utf8").includes("TROP_TEST_CHECKPOINT")) throw new Error("dist/trop.cjs contains the test hook")
 
-// Warm the code cache with a real reservation in a throwaway data directory.
+// Warm the code cache with a real reservation in a throwaway project: a group of three
+// services from a trop.yaml, so the cache also holds the YAML parser and the allocation
+// with probes (the functions a run compiles are what the cache keeps). Measured: no slower
+// for a plain `reserve` than a cache warmed by one, and faster wherever a trop.yaml exists.
 rmSync("dist/trop.cjs.cache", { force: true })
 const scratch = mkdtempSync(join(tmpdir(), "trop-build-"))
 try {
-  execFileSync(process.execPath, ["dist/bin.cjs", "--data-dir", join(scratch, "data"), "reserve", "--path", scratch], {
+  writeFileSync(join(scratch, "trop.yaml"), "project: warm\nreservations:\n  services:\n    web: {}\n    api:\n      offset: 1\n    db:\n      offset: 2\n")
+  execFileSync(process.execPath, [resolve("dist/bin.cjs"), "--data-dir", join(scratch, "data"), "reserve-group", "trop.yaml"], {
+    cwd: scratch,
     stdio: "ignore",
     env: { PATH: process.env.PATH ?? "", HOME: scratch }
   })

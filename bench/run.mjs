@@ -2,7 +2,11 @@
 // trop / floor of medians (lower is better) next to its target.
 import * as os from "node:os"
 import * as path from "node:path"
+import { burstRows } from "./burst.mjs"
+import { groupRows } from "./group.mjs"
+import { inProcessRows } from "./inprocess.mjs"
 import { dirs, RUNS, sample, scenario, TROP } from "./lib.mjs"
+import { listRows } from "./list.mjs"
 
 const rows = [
   // Asked by people at the prompt; answered without loading the CLI (src/cli/Front.ts).
@@ -49,6 +53,8 @@ const rows = [
     floorArgs: (c, i) => [c.floorData, c.floorDirs[i]],
     target: 1.3
   }),
+  ...groupRows(),
+  ...listRows(),
   // `trop scan` over the default range 5000-7000: 2001 ports × 4 bind probes, then the owner
   // lookup of whatever is in use, against a floor that only binds the same probe sockets.
   scenario({
@@ -62,8 +68,13 @@ const rows = [
     tropArgs: (c) => ["--data-dir", c.tropData, "scan"],
     floorScript: "floor-scan.mjs",
     floorArgs: () => ["5000", "7000"]
-  })
+  }),
+  ...(await inProcessRows())
 ]
 
 console.log(`trop vs floor, median of ${RUNS - 1} interleaved runs each (node ${process.version}, ${os.cpus().length} cpus)`)
 console.table(rows)
+
+// Many processes at once against one database: no floor, the outcome is the result.
+console.log("\nburst: 50 processes reserving at once, default busy timeout")
+console.table(await burstRows())
