@@ -1,6 +1,8 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as dgram from "node:dgram"
+import * as net from "node:net"
 import type { Exclusions } from "../domain/Exclusions.js"
 import { isExcluded } from "../domain/Exclusions.js"
 import type { Port } from "../domain/Port.js"
@@ -8,7 +10,8 @@ import type { PortRange } from "../domain/PortRange.js"
 import { ports } from "../domain/PortRange.js"
 import type { Reservation } from "../domain/Reservation.js"
 import type { ReservationKey } from "../domain/ReservationKey.js"
-import type { OccupancyPolicy } from "../probe/Policy.js"
+import type { OccupancyPolicy, Probe } from "../probe/Policy.js"
+import { probes } from "../probe/Policy.js"
 import { describeFailure, Occupancy } from "../probe/Occupancy.js"
 
 /** Why a port cannot be handed out; the first failing check wins (docs/concepts.md). */
@@ -34,6 +37,29 @@ export interface Bypass {
 
 const NO_BYPASS: Bypass = { ignoreExclusions: false, ignoreOccupied: false }
 
+const RESERVED: Blocker = { _tag: "reserved" }
+const EXCLUDED: Blocker = { _tag: "excluded" }
+
+/** The checks that need no probe: reserved by another key ▸ excluded (unless bypassed). */
+const fixedBlocker = (port: Port, availability: Availability, bypass: Bypass): Blocker | undefined =>
+  availability.reserved.has(port)
+    ? RESERVED
+    : !bypass.ignoreExclusions && isExcluded(availability.exclusions, port)
+    ? EXCLUDED
+    : undefined
+
+/** What the probes of `port` say: occupied ▸ possibly occupied ▸ nothing. */
+const probedBlocker = (port: Port, policy: OccupancyPolicy): Effect.Effect<Option.Option<Blocker>, never, Occupancy> =>
+  Effect.flatMap(Occupancy, (occupancy) => occupancy.check(port, policy)).pipe(
+    Effect.map((o): Option.Option<Blocker> => {
+      if (o.inUse.length > 0) return Option.some({ _tag: "occupied" })
+      const [failure] = o.failures
+      return failure === undefined
+        ? Option.none()
+        : Option.some({ _tag: "possibly occupied", description: describeFailure(port, failure) })
+    })
+  )
+
 /**
  * The first check `port` fails: reserved by another key ▸ excluded ▸ occupied ▸ possibly
  * occupied. Probes run only for ports that pass the first two checks.
@@ -43,20 +69,10 @@ export const blockerOf = (
   availability: Availability,
   bypass: Bypass = NO_BYPASS
 ): Effect.Effect<Option.Option<Blocker>, never, Occupancy> => {
-  if (availability.reserved.has(port)) return Effect.succeedSome({ _tag: "reserved" })
-  if (!bypass.ignoreExclusions && isExcluded(availability.exclusions, port)) {
-    return Effect.succeedSome({ _tag: "excluded" })
-  }
+  const fixed = fixedBlocker(port, availability, bypass)
+  if (fixed !== undefined) return Effect.succeedSome(fixed)
   if (bypass.ignoreOccupied) return Effect.succeedNone
-  return Effect.flatMap(Occupancy, (occupancy) => occupancy.check(port, availability.policy)).pipe(
-    Effect.map((o): Option.Option<Blocker> => {
-      if (o.inUse.length > 0) return Option.some({ _tag: "occupied" })
-      const [failure] = o.failures
-      return failure === undefined
-        ? Option.none()
-        : Option.some({ _tag: "possibly occupied", description: describeFailure(port, failure) })
-    })
-  )
+  return probedBlocker(port, availability.policy)
 }
 
 /** Every port of the range was unavailable; why, for the exhaustion message. */
@@ -93,7 +109,10 @@ export const scan = (
     const kinds = new Set<Blocker["_tag"]>()
     let firstPossiblyOccupied: Exhaustion["firstPossiblyOccupied"] = Option.none()
     for (const port of ports(range)) {
-      const blocker = yield* blockerOf(port, availability)
+      // Reserved and excluded ports are passed over without an effect each: in a data
+      // directory with many reservations the scan runs under the write lock.
+      const fixed = fixedBlocker(port, availability, NO_BYPASS)
+      const blocker = fixed === undefined ? yield* probedBlocker(port, availability.policy) : Option.some(fixed)
       if (Option.isNone(blocker)) return Either.right(port)
       kinds.add(blocker.value._tag)
       if (blocker.value._tag === "possibly occupied" && Option.isNone(firstPossiblyOccupied)) {
@@ -158,3 +177,46 @@ export const allocateExplained = (request: AllocationRequest): Effect.Effect<Exp
  */
 export const allocate = (request: AllocationRequest): Effect.Effect<Either.Either<Port, Exhaustion>, never, Occupancy> =>
   Effect.map(allocateExplained(request), ({ result }) => result)
+
+/** Binds and closes a socket of `probe`'s kind on port 0 (the system's choice); every outcome is ignored. */
+const bindAnyPort = (probe: Probe): Promise<void> =>
+  new Promise((resolve) => {
+    const done = () => resolve()
+    try {
+      const ipv6Only = probe.family === "ipv6"
+      if (probe.protocol === "tcp") {
+        const server = net.createServer()
+        server.once("error", () => {
+          server.close()
+          done()
+        })
+        server.listen({ host: probe.address, port: 0, ipv6Only, exclusive: true }, () => server.close(done))
+        return
+      }
+      const socket = dgram.createSocket({ type: ipv6Only ? "udp6" : "udp4", reuseAddr: false, ipv6Only })
+      socket.once("error", () => {
+        try {
+          socket.close()
+        } catch {
+          // Closed already: nothing to release.
+        }
+        done()
+      })
+      socket.bind({ address: probe.address, port: 0, exclusive: true }, () => socket.close(done))
+    } catch {
+      done()
+    }
+  })
+
+/**
+ * Readies this process for the probes of `policy`, before a reservation takes the write
+ * lock: the first bind of each kind costs a process milliseconds of one-time work (loading
+ * and compiling Node's socket and address code), which would otherwise be spent under the
+ * lock, probing the candidate port. It binds one socket of each probe's kind to port 0, so
+ * the system picks a free port and no port anyone uses is touched, and closes it at once.
+ * Decides nothing and reports nothing: the real probes run under the lock (docs/database.md).
+ */
+export const warmUpProbes = (policy: OccupancyPolicy): Effect.Effect<void> => {
+  const list = probes(policy)
+  return list.length === 0 ? Effect.void : Effect.promise(() => Promise.all(list.map(bindAnyPort)).then(() => undefined))
+}

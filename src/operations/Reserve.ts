@@ -1,6 +1,7 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type { AbsolutePath } from "../domain/AbsolutePath.js"
 import type { InvalidConfiguration, PathRelationshipViolation, StickyFieldChange, InvalidValue } from "../domain/Errors.js"
@@ -20,7 +21,7 @@ import type { Occupancy } from "../probe/Occupancy.js"
 import type { StoreError } from "../store/Reservations.js"
 import * as Reservations from "../store/Reservations.js"
 import type { Availability, Exhaustion, PreferredRefused } from "./Allocate.js"
-import { allocateExplained, formatBlockers, refusal } from "./Allocate.js"
+import { allocateExplained, formatBlockers, refusal, warmUpProbes } from "./Allocate.js"
 import { reached } from "./Checkpoint.js"
 import type { CleanupPlan } from "./Cleanup.js"
 import * as Cleanup from "./Cleanup.js"
@@ -183,24 +184,76 @@ const allocateWithCleanup = (
   })
 
 /**
+ * What `plan` would otherwise work out under the write lock although it does not depend on
+ * the database, worked out before it: the path guard's verdict, what Git says about the
+ * key's path, and probes made ready (docs/database.md). Outcomes are kept, errors
+ * included, and `plan` reports them where it would have met them, so the result and the
+ * errors are the same either way.
+ */
+export interface Prepared {
+  /** The path guard's verdict; none when the request skips the guard. */
+  readonly guard: Option.Option<Exit.Exit<void, PathRelationshipViolation>>
+  /** What Git says about the key's path, when the key looked new and a field preserves metadata. */
+  readonly git: Option.Option<Exit.Exit<GitMetadata, InvalidConfiguration>>
+}
+
+const guarded = (request: ReserveRequest, settings: Settings) => !request.force && !settings.allowUnrelatedPath
+
+const preservesMetadata = (request: ReserveRequest) =>
+  request.project._tag === "Preserve" || request.task._tag === "Preserve"
+
+/**
+ * `Prepared` for `request`, outside any transaction: reads the key's row once without the
+ * lock (a guess, never used to decide) to tell whether a new port will be needed; if so,
+ * infers Git metadata and readies the probes. A failed read guesses nothing: `plan` reads
+ * again under the lock and reports it there.
+ */
+export const prepare = (
+  request: ReserveRequest,
+  settings: Settings
+): Effect.Effect<Prepared, never, SqlClient.SqlClient | GitInfo> =>
+  Effect.gen(function*() {
+    const guard = guarded(request, settings)
+      ? Option.some(yield* Effect.exit(checkRelated(request.key.path, request.cwd)))
+      : Option.none()
+    const stored = yield* Effect.option(Reservations.byKey(request.key))
+    const isNew = Option.exists(stored, Option.isNone)
+    const git = isNew && preservesMetadata(request)
+      ? Option.some(yield* Effect.exit(Effect.flatMap(GitInfo, (g) => g.infer(request.key.path))))
+      : Option.none()
+    // A preferred port that may skip the probes is usually granted without any.
+    const probesPreferred = Option.isNone(request.preferred) || !(request.ignoreOccupied || request.force)
+    const allocates = isNew || (Option.isSome(stored) && (request.overwrite || request.force))
+    if (allocates && probesPreferred) yield* warmUpProbes(settings.occupancy)
+    return { guard, git }
+  })
+
+/** Nothing worked out ahead: `plan` does it all under the lock. */
+const NOT_PREPARED: Prepared = { guard: Option.none(), git: Option.none() }
+
+/**
  * Decides what `reserve` does (docs/concepts.md): path guard, existing key (refresh, sticky
  * checks, overwrite) or a new allocation. Reads the database; writes nothing. Run it and
- * `execute` inside ONE immediate transaction.
+ * `execute` inside ONE immediate transaction; `prepared` (from `prepare`, before the
+ * transaction) carries what needs no database, so less of it runs under the lock.
  */
 export const plan = (
   request: ReserveRequest,
-  settings: Settings
+  settings: Settings,
+  prepared: Prepared = NOT_PREPARED
 ): Effect.Effect<ReservePlan, ReserveError, SqlClient.SqlClient | Occupancy | GitInfo> =>
   Effect.gen(function*() {
     const at = yield* currentTime
-    if (!request.force && !settings.allowUnrelatedPath) yield* checkRelated(request.key.path, request.cwd)
+    if (guarded(request, settings)) {
+      yield* Option.getOrElse(prepared.guard, () => checkRelated(request.key.path, request.cwd))
+    }
     const existing = yield* Reservations.byKey(request.key)
     // What "Preserve" keeps: the stored values, or for a new key what Git says (docs/concepts.md).
     const preserved: GitMetadata = yield* Option.match(existing, {
       onSome: (r) => Effect.succeed({ project: r.project, task: r.task }),
       onNone: () =>
-        request.project._tag === "Preserve" || request.task._tag === "Preserve"
-          ? Effect.flatMap(GitInfo, (git) => git.infer(request.key.path))
+        preservesMetadata(request)
+          ? Option.getOrElse(prepared.git, () => Effect.flatMap(GitInfo, (git) => git.infer(request.key.path)))
           : Effect.succeed(NO_GIT_METADATA)
     })
     const project = Metadata.apply(request.project, preserved.project)
@@ -267,5 +320,5 @@ export const execute = (plan: ReservePlan): Effect.Effect<Port, StoreError, SqlC
   })
 
 /** `plan` then `execute`; the caller wraps it in one `sql.withTransaction`. */
-export const reserve = (request: ReserveRequest, settings: Settings) =>
-  Effect.flatMap(plan(request, settings), execute)
+export const reserve = (request: ReserveRequest, settings: Settings, prepared?: Prepared) =>
+  Effect.flatMap(plan(request, settings, prepared), execute)

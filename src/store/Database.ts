@@ -144,8 +144,8 @@ export const make = (options: DatabaseOptions): Effect.Effect<SqlClient.SqlClien
       if (!options.autoInit) return yield* new DatabaseMissing({ file: options.file })
       yield* ensureDataDir(options.file)
     }
-    const sql = withImmediateTransactions(yield* openClient(options.file, false))
     const timeoutMs = options.busyTimeoutSeconds * 1000
+    const sql = withImmediateTransactions(yield* openClient(options.file, false), { busyTimeoutMs: timeoutMs })
     const configure = Effect.gen(function*() {
       yield* sql.unsafe(`PRAGMA busy_timeout = ${timeoutMs}`)
       // Refuse unknown versions before changing anything, not even the journal mode; a
@@ -225,7 +225,7 @@ export const validateFile = (file: string, busyTimeoutSeconds: number): Effect.E
  */
 export const recreate = (file: string, busyTimeoutSeconds: number): Effect.Effect<void, SqlError | OpenError> =>
   Effect.gen(function*() {
-    const sql = withImmediateTransactions(yield* openClient(file, false))
+    const sql = withImmediateTransactions(yield* openClient(file, false), { busyTimeoutMs: busyTimeoutSeconds * 1000 })
     yield* sql.unsafe(`PRAGMA busy_timeout = ${busyTimeoutSeconds * 1000}`)
     // Dropping a table must not run the foreign-key actions of a schema we do not know.
     yield* sql.unsafe("PRAGMA foreign_keys = OFF")

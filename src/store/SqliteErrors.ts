@@ -2,7 +2,11 @@ import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import { causeCode, DatabaseBusy, DatabaseCorrupt, DatabaseFailure } from "../domain/Errors.js"
 import { RECOVERY } from "./Corruption.js"
-import { BEGIN_FAILED, COMMIT_FAILED } from "./Transaction.js"
+
+/** The message of a failed BEGIN IMMEDIATE (src/store/Transaction.ts): errors can say what waited. */
+export const BEGIN_FAILED = "Failed to begin an immediate transaction"
+/** The message of a failed COMMIT (rolled back, the client still usable). */
+export const COMMIT_FAILED = "Failed to commit the transaction"
 
 /** better-sqlite3's error code (`SQLITE_BUSY_SNAPSHOT`, ...) behind an SqlError, if any. */
 export const sqliteCode = (error: SqlError): string | undefined => causeCode(error.cause)

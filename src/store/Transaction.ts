@@ -1,11 +1,13 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
+import { BEGIN_FAILED, COMMIT_FAILED, isBusy } from "./SqliteErrors.js"
 
 /**
  * Immediate transactions on trop's client. Every mutating operation plans and writes inside
@@ -31,10 +33,7 @@ export interface Level {
 /** The innermost open level, for the code running inside it. */
 export class CurrentTransaction extends Context.Tag("trop/CurrentTransaction")<CurrentTransaction, Level>() {}
 
-/** The message of a failed BEGIN IMMEDIATE: errors can say what waited. */
-export const BEGIN_FAILED = "Failed to begin an immediate transaction"
-/** The message of a failed COMMIT (rolled back, the client still usable). */
-export const COMMIT_FAILED = "Failed to commit the transaction"
+export { BEGIN_FAILED, COMMIT_FAILED }
 
 const exec = (conn: Connection, statement: string, message?: string): Effect.Effect<void, SqlError> => {
   const run = Effect.asVoid(conn.executeUnprepared(statement, [], undefined))
@@ -47,6 +46,83 @@ const exec = (conn: Connection, statement: string, message?: string): Effect.Eff
  */
 const rollback = (conn: Connection) => Effect.ignore(exec(conn, "ROLLBACK"))
 
+/**
+ * The lock wait of the clients trop opened (`withImmediateTransactions`), in milliseconds:
+ * the user's busy timeout, which `begin` spends in turns. A client without one (an app's
+ * own) gets a plain BEGIN IMMEDIATE that waits in SQLite's busy handler, as configured.
+ */
+const budgets = new WeakMap<SqlClient.SqlClient, number>()
+
+/**
+ * How long one attempt lets SQLite's busy handler wait, before jitter: a second at first
+ * (SQLite's own schedule, as before), halving with every second waited, down to 200 ms.
+ */
+const SLICE_MS = { longest: 1000, shortest: 200, halvingMs: 1000 } as const
+
+/** The busy handler's wait for an attempt after `waitedMs` of waiting, ±25 % jitter. */
+const slice = (waitedMs: number): number =>
+  (0.75 + Math.random() / 2) * Math.max(SLICE_MS.shortest, SLICE_MS.longest * 2 ** (-waitedMs / SLICE_MS.halvingMs))
+
+/**
+ * BEGIN IMMEDIATE, waiting at most `budgetMs` for the write lock; returns when it was taken
+ * (process.hrtime). SQLite's busy handler retries after 1, 2, 5, 10, ... ms and then only
+ * every 100 ms, so in a burst the lock goes to whichever waiter happens to retry first: a
+ * process that has waited long is less likely to get it than one that has just come, and
+ * can starve past its timeout (docs/database.md). The wait is therefore cut into slices,
+ * each one attempt during which SQLite's handler waits and retries as usual; every new
+ * slice starts again with the handler's quick retries, and slices get shorter the longer
+ * this process has waited (jittered, so that waiters do not move in step): the oldest
+ * waiters retry most often and, roughly, go first. Between slices the event loop runs.
+ * The waiting stays in SQLite's handler because its retries cost far less CPU than waking
+ * the event loop for each one, CPU that the lock holder needs in a burst; for the same
+ * reason the slices are a plain loop of synchronous statements, not fiber steps.
+ *
+ * The last slice ends at the deadline with a last try, and its SQLITE_BUSY is the error,
+ * as a single wait of `budgetMs` would end. A budget of 0 (or none) is a single attempt
+ * with the connection's own busy timeout. The busy timeout is set back to `budgetMs`
+ * afterwards: a COMMIT may have to wait for readers.
+ */
+const begin = (conn: Connection, budgetMs: number | undefined): Effect.Effect<bigint, SqlError> => {
+  const acquired = Effect.sync(() => process.hrtime.bigint())
+  if (budgetMs === undefined || budgetMs <= 0) return Effect.zipRight(exec(conn, "BEGIN IMMEDIATE", BEGIN_FAILED), acquired)
+  const run = (statement: string) => Effect.runSyncExit(conn.executeUnprepared(statement, [], undefined))
+  const wait = Effect.promise(async (): Promise<Exit.Exit<unknown, SqlError>> => {
+    const started = performance.now()
+    try {
+      for (;;) {
+        const waited = performance.now() - started
+        const set = run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(Math.min(slice(waited), budgetMs - waited)))}`)
+        if (Exit.isFailure(set)) return set
+        const attempt = run("BEGIN IMMEDIATE")
+        if (Exit.isSuccess(attempt) || !Cause.failureOption(attempt.cause).pipe(Option.exists(isBusy))) return attempt
+        if (budgetMs - (performance.now() - started) < 1) return attempt
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    } finally {
+      run(`PRAGMA busy_timeout = ${budgetMs}`)
+    }
+  })
+  return Effect.flatMap(wait, (exit) => exit).pipe(
+    Effect.mapError((e) => new SqlError({ cause: e.cause, message: BEGIN_FAILED })),
+    Effect.zipRight(acquired)
+  )
+}
+
+const millis = (from: bigint, to: bigint) => (Number(to - from) / 1e6).toFixed(3)
+
+/**
+ * The diagnostic line of a finished transaction (docs/database.md): how long it held the
+ * write lock, from BEGIN IMMEDIATE's success to the end of COMMIT (or ROLLBACK), and how
+ * long it waited for it. Logged after the lock is released; shown under `--verbose`.
+ */
+const logHeld = (outcome: "committed" | "rolled back", waiting: bigint, acquired: bigint) =>
+  Effect.suspend(() =>
+    Effect.logDebug(
+      `write transaction: lock held ${millis(acquired, process.hrtime.bigint())} ms (${outcome}), ` +
+        `after waiting ${millis(waiting, acquired)} ms for it`
+    )
+  )
+
 const transaction = <A, E, R, F>(
   client: SqlClient.SqlClient,
   body: (level: Level) => Effect.Effect<A, E, R>,
@@ -58,18 +134,22 @@ const transaction = <A, E, R, F>(
       const result = yield* Effect.exit(Effect.gen(function*() {
         // The client's connection, held (with its semaphore) until the scope closes.
         const conn = yield* restore(Effect.mapError(Scope.extend(client.reserve, scope), own))
-        yield* Effect.mapError(exec(conn, "BEGIN IMMEDIATE", BEGIN_FAILED), own)
+        const waiting = process.hrtime.bigint()
+        const acquired = yield* Effect.mapError(begin(conn, budgets.get(client)), own)
         const level: Level = { client, conn, depth: 0, lock: yield* Effect.makeSemaphore(1) }
         const exit = yield* Effect.exit(restore(body(level)))
         if (Exit.isFailure(exit)) {
           yield* rollback(conn)
+          yield* logHeld("rolled back", waiting, acquired)
           return yield* exit
         }
         const committed = yield* Effect.exit(Effect.mapError(exec(conn, "COMMIT", COMMIT_FAILED), own))
         if (Exit.isFailure(committed)) {
           yield* rollback(conn)
+          yield* logHeld("rolled back", waiting, acquired)
           return yield* Effect.failCause(committed.cause)
         }
+        yield* logHeld("committed", waiting, acquired)
         return exit.value
       }))
       yield* Scope.close(scope, result)
@@ -144,10 +224,17 @@ export const outsideTransactions = <A, E, R>(effect: Effect.Effect<A, E, R>): Ef
 
 /**
  * Gives `client` a `withTransaction` that starts with `BEGIN IMMEDIATE` and nests as
- * savepoints (see `run`). We own `client`, so replacing one method is safe.
+ * savepoints (see `run`). We own `client`, so replacing one method is safe. With
+ * `busyTimeoutMs` (the busy timeout its connection was given), every transaction `run`
+ * starts on it waits for the write lock in fair turns within that budget (see `begin`).
  */
-export const withImmediateTransactions = (client: SqlClient.SqlClient): SqlClient.SqlClient =>
-  Object.assign(client, {
+export const withImmediateTransactions = (
+  client: SqlClient.SqlClient,
+  options: { readonly busyTimeoutMs?: number } = {}
+): SqlClient.SqlClient => {
+  if (options.busyTimeoutMs !== undefined) budgets.set(client, options.busyTimeoutMs)
+  return Object.assign(client, {
     withTransaction: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       run(client, (level) => provide(level)(effect), (e): SqlError => e)
   })
+}

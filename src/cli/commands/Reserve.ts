@@ -147,12 +147,13 @@ export const runReserve = (o: ReserveValues, command: string, dryRun: boolean) =
       ignoreExclusions: o.ignoreExclusions
     }
     const logPlan = (plan: Reserve.ReservePlan) => Effect.logDebug(`plan: ${Reserve.describe(plan).join("; ")}`)
-    const plan = yield* Reserve.plan(request, settings).pipe(
-      Effect.tap(logPlan),
-      dryRun ? (planned) => planned : Effect.tap(Reserve.execute),
-      Session.transaction(dryRun),
-      Session.withDatabase(command, settings, dataDir, { dryRun })
-    )
+    // What needs no database lock is prepared before the transaction (docs/database.md).
+    const plan = yield* Effect.flatMap(Reserve.prepare(request, settings), (prepared) =>
+      Reserve.plan(request, settings, prepared).pipe(
+        Effect.tap(logPlan),
+        dryRun ? (planned) => planned : Effect.tap(Reserve.execute),
+        Session.transaction(dryRun)
+      )).pipe(Session.withDatabase(command, settings, dataDir, { dryRun }))
     return { plan, settings, dataDir, cwd }
   })
 
