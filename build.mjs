@@ -38,24 +38,27 @@ const dropUnused = {
 
 /**
  * Modules most runs never call: yaml (only when a configuration file exists), the sockets
- * of the occupancy probes, child processes (`exec`) and crypto (temporary file names).
+ * of the occupancy probes, child processes (`exec`), crypto (temporary file names) and tty
+ * (is a stream a terminal: progress lines, the aligned list).
  * In the CLI bundle each becomes a facade of functions that load the real module on their
  * first call, so a run that never calls them never loads them. Only functions are
  * exported: importing anything else from these modules fails the build.
  */
 /**
- * Node's fs, path, os and tty, imported by dozens of modules of the bundle: esbuild gives
+ * Node's fs, path and os, imported by dozens of modules of the bundle: esbuild gives
  * each importer its own copy of the module's properties (`__toESM`, ~100 getters for fs),
  * which costs a few ms of every start. Here each is one shared module of named constants
- * instead. Accessors (`fs.promises`) are left out: importing one fails the build.
+ * instead. Accessors (`fs.promises`, `fs.ReadStream`: each loads more of Node when read)
+ * are left out: importing one fails the build.
  */
 const sharedBuiltins = {
   name: "shared-builtins",
   setup(b) {
-    b.onResolve({ filter: /^(node:)?(fs|path|os|tty)$/ }, (args) =>
+    b.onResolve({ filter: /^(node:)?(fs|path|os)$/ }, (args) =>
       args.namespace === "builtin" ? undefined : { path: args.path.replace(/^node:/, ""), namespace: "builtin" })
     b.onLoad({ filter: /.*/, namespace: "builtin" }, async (args) => {
-      const real = await import(`node:${args.path}`)
+      // The CommonJS object, whose accessors (fs.ReadStream loads the streams) are visible.
+      const real = createRequire(import.meta.url)(`node:${args.path}`)
       const names = Object.getOwnPropertyNames(real).filter((name) =>
         name !== "default" && /^[A-Za-z_$][\w$]*$/.test(name) && Object.getOwnPropertyDescriptor(real, name).get === undefined)
       return {
@@ -70,7 +73,7 @@ const sharedBuiltins = {
   }
 }
 
-const LAZY = /^(yaml|node:crypto|node:child_process|node:dgram|node:net)$/
+const LAZY = /^(yaml|node:crypto|node:child_process|node:dgram|node:net|node:tty)$/
 const lazyModules = {
   name: "lazy-modules",
   setup(b) {
