@@ -3,7 +3,8 @@
 //   hundreds); better-sqlite3 stays external (native addon).
 // - dist/bin.cjs: the `trop` executable, which runs dist/trop.cjs through V8's code cache
 //   (src/launch.ts); the cache (dist/trop.cjs.cache, not published) is warmed here by one
-//   representative run. Help and the version come from dist/front.cjs (src/cli/Front.ts)
+//   representative run. Help and the version come from dist/front.cjs (src/cli/Front.ts,
+//   cached the same way)
 //   and dist/specs.json (the commands' declarations as data) without loading the CLI.
 // - dist/test/: the fault-injection build for the test suite only (not published): the same
 //   CLI with the TROP_TEST_CHECKPOINT hook (src/cli/FaultHook.ts), which dist/trop.cjs is
@@ -146,19 +147,23 @@ await Promise.all([
 chmodSync("dist/bin.cjs", 0o755)
 if (readFileSync("dist/trop.cjs", "utf8").includes("TROP_TEST_CHECKPOINT")) throw new Error("dist/trop.cjs contains the test hook")
 
-// Warm the code cache with a real reservation in a throwaway project: a group of three
+// Warm the code caches with real runs in a throwaway project. The CLI's: a group of three
 // services from a trop.yaml, so the cache also holds the YAML parser and the allocation
 // with probes (the functions a run compiles are what the cache keeps). Measured: no slower
 // for a plain `reserve` than a cache warmed by one, and faster wherever a trop.yaml exists.
+// The front's: `help reserve`.
 rmSync("dist/trop.cjs.cache", { force: true })
+rmSync("dist/front.cjs.cache", { force: true })
 const scratch = mkdtempSync(join(tmpdir(), "trop-build-"))
 try {
   writeFileSync(join(scratch, "trop.yaml"), "project: warm\nreservations:\n  services:\n    web: {}\n    api:\n      offset: 1\n    db:\n      offset: 2\n")
-  execFileSync(process.execPath, [resolve("dist/bin.cjs"), "--data-dir", join(scratch, "data"), "reserve-group", "trop.yaml"], {
-    cwd: scratch,
-    stdio: "ignore",
-    env: { PATH: process.env.PATH ?? "", HOME: scratch }
-  })
+  for (const args of [["--data-dir", join(scratch, "data"), "reserve-group", "trop.yaml"], ["help", "reserve"]]) {
+    execFileSync(process.execPath, [resolve("dist/bin.cjs"), ...args], {
+      cwd: scratch,
+      stdio: "ignore",
+      env: { PATH: process.env.PATH ?? "", HOME: scratch }
+    })
+  }
 } catch {
   // No cache yet; the first real run makes it.
 } finally {
@@ -178,7 +183,7 @@ const node = (args) =>
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
 await Promise.all([node([tsc, "-p", "tsconfig.build.json"]), cli("dist/test/trop.cjs", [sharedBuiltins, dropUnused, lazyModules])])
 for (const file of ["bin.cjs", "front.cjs", "specs.json"]) copyFileSync(join("dist", file), join("dist/test", file))
-rmSync("dist/test/trop.cjs.cache", { force: true })
+for (const file of ["trop.cjs.cache", "front.cjs.cache"]) rmSync(join("dist/test", file), { force: true })
 
 /** Every file under `directory`, relative to it. */
 const walk = (directory) =>

@@ -4,7 +4,8 @@
  * bundle from scratch costs more than the whole rest of a `trop reserve`, so the compiled
  * code is kept in dist/trop.cjs.cache (made at build time, remade on the first run whenever
  * V8 rejects it, e.g. after a Node upgrade). Help and the version are answered before that,
- * from the declarations alone (cli/Front.ts). Nothing else belongs here.
+ * from the declarations alone (cli/Front.ts, dist/front.cjs, cached the same way). Nothing
+ * else belongs here.
  */
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
@@ -14,10 +15,8 @@ import * as vm from "node:vm"
 
 // Built as CommonJS only, so __dirname is dist/.
 const directory = __dirname
-const bundle = path.join(directory, "trop.cjs")
-const cacheFile = `${bundle}.cache`
 
-const readCache = (): Buffer | undefined => {
+const readCache = (cacheFile: string): Buffer | undefined => {
   try {
     return fs.readFileSync(cacheFile)
   } catch {
@@ -33,7 +32,7 @@ const EXCLUSIVE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_
  * The temporary file is this process's own: created exclusively, under a random name in
  * the cache's directory (a predictable one could be planted there first), then renamed.
  */
-const writeCache = (script: vm.Script) => {
+const writeCache = (script: vm.Script, cacheFile: string) => {
   const temporary = `${cacheFile}.${randomBytes(8).toString("hex")}.tmp`
   let fd: number
   try {
@@ -53,6 +52,26 @@ const writeCache = (script: vm.Script) => {
   }
 }
 
+/**
+ * Runs the CommonJS bundle `name` of dist/ through its code cache (`<name>.cache`) and
+ * returns its exports.
+ */
+const load = (name: string): unknown => {
+  const file = path.join(directory, name)
+  const cacheFile = `${file}.cache`
+  const cachedData = readCache(cacheFile)
+  const script = new vm.Script(
+    `(function (exports, require, module, __filename, __dirname) {${fs.readFileSync(file, "utf8")}\n})`,
+    { filename: file, ...(cachedData === undefined ? {} : { cachedData }) }
+  )
+  // Written at exit, so the cache also holds the functions this run compiled lazily.
+  if (cachedData === undefined || script.cachedDataRejected === true) process.once("exit", () => writeCache(script, cacheFile))
+  const module = { exports: {} }
+  const run = script.runInThisContext() as (...args: ReadonlyArray<unknown>) => void
+  run(module.exports, createRequire(file), module, file, directory)
+  return module.exports
+}
+
 /** Only a command line with one of these words can ask for help or the version. */
 const ASKING = new Set(["help", "-h", "--help", "-V", "--version"])
 
@@ -61,7 +80,7 @@ const frontAnswered = (argv: ReadonlyArray<string>): boolean => {
   let front: typeof import("./cli/Front.js")
   let specs: unknown
   try {
-    front = require(path.join(directory, "front.cjs"))
+    front = load("front.cjs") as typeof import("./cli/Front.js")
     specs = JSON.parse(fs.readFileSync(path.join(directory, "specs.json"), "utf8"))
   } catch {
     return false
@@ -69,19 +88,6 @@ const frontAnswered = (argv: ReadonlyArray<string>): boolean => {
   return front.answered(argv, process.env, specs as Parameters<typeof front.answered>[2])
 }
 
-/** Runs the CLI bundle with this process's command line. */
-const runCli = () => {
-  const cachedData = readCache()
-  const script = new vm.Script(
-    `(function (exports, require, module, __filename, __dirname) {${fs.readFileSync(bundle, "utf8")}\n})`,
-    { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) }
-  )
-  // Written at exit, so the cache also holds the functions this run compiled lazily.
-  if (cachedData === undefined || script.cachedDataRejected === true) process.once("exit", () => writeCache(script))
-  const module = { exports: {} }
-  const run = script.runInThisContext() as (...args: ReadonlyArray<unknown>) => void
-  run(module.exports, createRequire(bundle), module, bundle, directory)
-}
-
 const argv = process.argv.slice(2)
-if (!(argv.some((word) => ASKING.has(word)) && frontAnswered(argv))) runCli()
+// The CLI bundle runs the command line as it loads.
+if (!(argv.some((word) => ASKING.has(word)) && frontAnswered(argv))) load("trop.cjs")
