@@ -14,8 +14,7 @@
 // Then it prints what trop prints: `export NAME=PORT` lines in tag order.
 // Usage: node floor-group.mjs <data-dir> <group-directory>
 import Database from "better-sqlite3"
-import * as dgram from "node:dgram"
-import * as net from "node:net"
+import { free } from "./floor-probe.mjs"
 import * as path from "node:path"
 
 /** In tag order (UTF-8 byte order), as trop orders a group's services. */
@@ -32,25 +31,6 @@ const db = new Database(path.join(dataDir, "trop.db"), { timeout: 5000 })
 db.pragma("journal_mode = WAL")
 db.pragma("synchronous = NORMAL")
 
-const probe = (protocol, host, port) =>
-  new Promise((resolve) => {
-    const ipv6Only = host.includes(":")
-    if (protocol === "tcp") {
-      const server = net.createServer()
-      server.once("error", () => resolve(false))
-      server.listen({ host, port, ipv6Only, exclusive: true }, () => server.close(() => resolve(true)))
-    } else {
-      const socket = dgram.createSocket({ type: ipv6Only ? "udp6" : "udp4", reuseAddr: false, ipv6Only })
-      socket.once("error", () => {
-        socket.close()
-        resolve(false)
-      })
-      socket.bind({ address: host, port, exclusive: true }, () => socket.close(() => resolve(true)))
-    }
-  })
-const free = async (port) =>
-  (await Promise.all([["tcp", "127.0.0.1"], ["udp", "127.0.0.1"], ["tcp", "::1"], ["udp", "::1"]]
-    .map(([protocol, host]) => probe(protocol, host, port)))).every(Boolean)
 
 const now = Math.floor(Date.now() / 1000)
 db.prepare("BEGIN IMMEDIATE").run()

@@ -9,29 +9,10 @@
 // unless `probes` is false, the same four bind probes (TCP/UDP on 127.0.0.1 and ::1) for
 // the lowest port of 5000..7000 that no row holds. No Effect, no validation, no decoding.
 import Database from "better-sqlite3"
-import * as dgram from "node:dgram"
+import { free } from "./floor-probe.mjs"
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as path from "node:path"
 
-const probe = (protocol, host, port) =>
-  new Promise((resolve) => {
-    const ipv6Only = host.includes(":")
-    if (protocol === "tcp") {
-      const server = net.createServer()
-      server.once("error", () => resolve(false))
-      server.listen({ host, port, ipv6Only, exclusive: true }, () => server.close(() => resolve(true)))
-    } else {
-      const socket = dgram.createSocket({ type: ipv6Only ? "udp6" : "udp4", reuseAddr: false, ipv6Only })
-      socket.once("error", () => {
-        socket.close()
-        resolve(false)
-      })
-      socket.bind({ address: host, port, exclusive: true }, () => socket.close(() => resolve(true)))
-    }
-  })
-const PROBES = [["tcp", "127.0.0.1"], ["udp", "127.0.0.1"], ["tcp", "::1"], ["udp", "::1"]]
-const free = async (port) => (await Promise.all(PROBES.map(([protocol, host]) => probe(protocol, host, port)))).every(Boolean)
 
 /** trop's Git inference on a directory outside any repository: nothing found, every ancestor looked at. */
 const noRepository = (dir) => {

@@ -5,8 +5,7 @@
 // the same four bind probes as trop's (TCP/UDP on 127.0.0.1 and ::1) find free.
 // Usage: node floor-reserve.mjs <data-dir> <directory>
 import Database from "better-sqlite3"
-import * as dgram from "node:dgram"
-import * as net from "node:net"
+import { free } from "./floor-probe.mjs"
 import * as path from "node:path"
 
 const [dataDir, dir] = process.argv.slice(2)
@@ -14,25 +13,6 @@ const db = new Database(path.join(dataDir, "trop.db"), { timeout: 5000 })
 db.pragma("journal_mode = WAL")
 db.pragma("synchronous = NORMAL")
 
-const probe = (protocol, host, port) =>
-  new Promise((resolve) => {
-    const ipv6Only = host.includes(":")
-    if (protocol === "tcp") {
-      const server = net.createServer()
-      server.once("error", () => resolve(false))
-      server.listen({ host, port, ipv6Only, exclusive: true }, () => server.close(() => resolve(true)))
-    } else {
-      const socket = dgram.createSocket({ type: ipv6Only ? "udp6" : "udp4", reuseAddr: false, ipv6Only })
-      socket.once("error", () => {
-        socket.close()
-        resolve(false)
-      })
-      socket.bind({ address: host, port, exclusive: true }, () => socket.close(() => resolve(true)))
-    }
-  })
-const free = async (port) =>
-  (await Promise.all([["tcp", "127.0.0.1"], ["udp", "127.0.0.1"], ["tcp", "::1"], ["udp", "::1"]]
-    .map(([protocol, host]) => probe(protocol, host, port)))).every(Boolean)
 
 const now = Math.floor(Date.now() / 1000)
 db.prepare("BEGIN IMMEDIATE").run()
