@@ -1,8 +1,8 @@
 import * as fs from "node:fs"
 
 /**
- * Synchronous writes to a file descriptor: output is complete when the process exits, and
- * fd 1 never becomes a stream (creating `process.stdout` on a pipe costs start-up time).
+ * Synchronous writes to a file descriptor, shared by the CLI (Output) and the help front
+ * (Front): output is complete when the process exits.
  */
 
 /** `writeSync` may write partially or hit EAGAIN on a non-blocking pipe; retry until done. */
