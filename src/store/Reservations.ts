@@ -159,9 +159,23 @@ const markInvalidUtf8 = (sql: SqlClient.SqlClient, row: StoredRow): Effect.Effec
   )
 }
 
-const decodeAll = (rows: ReadonlyArray<StoredRow>) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    Effect.forEach(rows, (row) => Effect.flatMap(markInvalidUtf8(sql, row), (checked) => decode(checked))))
+/**
+ * The rows decoded in order, failing at the first bad one. Rows the cheap checks of
+ * `plainlyValid` accept (nearly all) are built directly, without a fiber step each: under
+ * the write lock, allocation reads every row. From the first other row on, each is decoded
+ * by `decode`, the reference, which accepts it or says why not.
+ */
+const decodeAll = (rows: ReadonlyArray<StoredRow>): Effect.Effect<Array<Reservation>, StoreError, SqlClient.SqlClient> => {
+  const decoded: Array<Reservation> = []
+  let next = 0
+  while (next < rows.length && plainlyValidStored(rows[next] as StoredRow)) decoded.push(storedReservation(rows[next++] as StoredRow))
+  if (next === rows.length) return Effect.succeed(decoded)
+  return Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.map(
+      Effect.forEach(rows.slice(next), (row) => Effect.flatMap(markInvalidUtf8(sql, row), (checked) => decode(checked))),
+      (rest) => [...decoded, ...rest]
+    ))
+}
 
 /** Errors every reservation query can fail with. */
 export type StoreError = SqlError | DatabaseCorrupt
@@ -265,6 +279,26 @@ const validTimestamp = (u: unknown) =>
 const plainlyValid = (row: PageRow): boolean =>
   row[8] === 1 && validPath(row[1]) && validTag(row[2]) && validPort(row[3]) && validProject(row[4]) &&
   validTask(row[5]) && validTimestamp(row[6]) && validTimestamp(row[7])
+
+/** `plainlyValid` for a row of `selectRows`, whose storage classes SQLite names. */
+const plainlyValidStored = (row: StoredRow): boolean =>
+  row.path_type === "text" && validPath(row.path) && row.tag_type === "text" && validTag(row.tag) &&
+  row.port_type === "integer" && validPort(row.port) &&
+  (row.project_type === "null" || (row.project_type === "text" && validProject(row.project))) &&
+  (row.task_type === "null" || (row.task_type === "text" && validTask(row.task))) &&
+  row.created_at_type === "integer" && validTimestamp(row.created_at) &&
+  row.last_used_at_type === "integer" && validTimestamp(row.last_used_at)
+
+/** The reservation `decode` makes of a row `plainlyValidStored` accepts. */
+const storedReservation = (row: StoredRow): Reservation =>
+  ({
+    key: { path: row.path, tag: row.tag === "" ? Option.none() : Option.some(row.tag) },
+    port: row.port,
+    project: Option.fromNullable(row.project),
+    task: Option.fromNullable(row.task),
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at
+  }) as Reservation
 
 /** The reservation `decode` makes of a row it accepts (as the first pass made sure). */
 const reservation = (row: PageRow): Reservation =>
