@@ -2,7 +2,7 @@ import * as Either from "effect/Either"
 import type { CommandSpec, OptionSpec } from "./Definition.js"
 import { UsageError } from "./Errors.js"
 import { globalList } from "./Globals.js"
-import type { Occurrence } from "./Opt.js"
+import type { Occurrence, Occurrences } from "./Opt.js"
 import { closest } from "./Suggest.js"
 import { usageLine } from "./Help.js"
 
@@ -30,9 +30,6 @@ export type Directive =
     readonly quiet: boolean
     readonly verbose: boolean
   }
-
-/** The options of one position, by name. */
-export type Occurrences = ReadonlyMap<string, Occurrence>
 
 const isHelp = (token: string) => token === "-h" || token === "--help"
 

@@ -1,11 +1,11 @@
 import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type { Occurrences } from "./Argv.js"
 import { UsageError } from "./Errors.js"
 import type { GlobalValues } from "./Globals.js"
 import { decodeGlobals, mergeGlobals } from "./Globals.js"
-import type { Env, Opt } from "./Opt.js"
+import type { Env, Occurrences, Opt } from "./Opt.js"
+import { decodeAll } from "./Opt.js"
 
 /** A positional argument: its help and its value from the words the pre-scan counted out. */
 export interface Positional<A> {
@@ -104,18 +104,14 @@ export const define = <
     // A bad value before the subcommand is reported alone.
     const before = decodeGlobals(line.before, env)
     if (Either.isLeft(before)) return fail(before.left.join("\n\n"))
-    // After it, every bad value is reported, in declaration order, a blank line apart.
-    const problems: Array<string> = []
-    const values: Record<string, unknown> = {}
-    for (const [key, opt] of Object.entries(spec.options)) {
-      Either.match(opt.decode(line.after.get(opt.name), env), {
-        onLeft: (problem) => problems.push(problem),
-        onRight: (value) => (values[key] = value)
-      })
-    }
+    // After it, every bad value is reported, the command's own first, a blank line apart.
+    const own = decodeAll(spec.options, line.after, env)
     const after = decodeGlobals(line.after, env)
-    if (Either.isLeft(after)) return fail([...problems, ...after.left].join("\n\n"))
-    if (problems.length > 0) return fail(problems.join("\n\n"))
+    if (Either.isLeft(own) || Either.isLeft(after)) {
+      const problems = [own, after].flatMap((d: Either.Either<unknown, Array<string>>) => Either.isLeft(d) ? d.left : [])
+      return fail(problems.join("\n\n"))
+    }
+    const values: Record<string, unknown> = { ...own.right }
     // The pre-scan has counted the words: one per argument, then at least one for a trailing one.
     let next = 0
     for (const [key, arg] of Object.entries(args)) {

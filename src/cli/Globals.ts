@@ -1,8 +1,7 @@
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import type { Occurrences } from "./Argv.js"
-import type { Env, Opt } from "./Opt.js"
-import { flag, path, unsigned } from "./Opt.js"
+import type { Env, Occurrences, Opt } from "./Opt.js"
+import { decodeAll, flag, path, unsigned } from "./Opt.js"
 
 const U32 = 4294967295
 
@@ -33,17 +32,8 @@ export interface GlobalValues {
  * The global options of one position (before or after the subcommand name), decoded; or
  * every bad value's reason, in declaration order.
  */
-export const decodeGlobals = (given: Occurrences, env: Env): Either.Either<GlobalValues, Array<string>> => {
-  const decoded = {
-    verbose: globalOptions.verbose.decode(given.get("verbose"), env),
-    quiet: globalOptions.quiet.decode(given.get("quiet"), env),
-    dataDir: globalOptions.dataDir.decode(given.get("data-dir"), env),
-    busyTimeout: globalOptions.busyTimeout.decode(given.get("busy-timeout"), env),
-    disableAutoinit: globalOptions.disableAutoinit.decode(given.get("disable-autoinit"), env)
-  }
-  const problems = Object.values<Either.Either<unknown, string>>(decoded).flatMap((value) => Either.isLeft(value) ? [value.left] : [])
-  return Either.all(decoded).pipe(Either.mapLeft(() => problems))
-}
+export const decodeGlobals = (given: Occurrences, env: Env): Either.Either<GlobalValues, Array<string>> =>
+  decodeAll(globalOptions, given, env)
 
 /** Global options from both positions; the occurrence after the subcommand wins (docs/cli.md). */
 export const mergeGlobals = (before: GlobalValues, after: GlobalValues): GlobalValues => ({

@@ -8,6 +8,9 @@ import * as Option from "effect/Option"
  */
 export type Occurrence = string | null | undefined
 
+/** The options given in one position of a command line, by name. */
+export type Occurrences = ReadonlyMap<string, Occurrence>
+
 /** The environment variables an option may fall back to. */
 export type Env = Readonly<Record<string, string | undefined>>
 
@@ -139,3 +142,27 @@ export const choice = <const C extends ReadonlyArray<string>>(
       : Either.right(Option.some(found as C[number]))
   }
 })
+
+/** The value of each option of a record of options. */
+export type Decoded<O> = { readonly [K in keyof O]: O[K] extends Opt<infer A> ? A : never }
+
+/**
+ * Every option of `options` decoded from the occurrences of one position: the values by
+ * key, or the reason of every bad one, in declaration order (as @effect/cli reported them).
+ */
+export const decodeAll = <O extends Record<string, Opt<unknown>>>(
+  options: O,
+  given: Occurrences,
+  env: Env
+): Either.Either<Decoded<O>, Array<string>> => {
+  const values: Record<string, unknown> = {}
+  const problems: Array<string> = []
+  for (const [key, opt] of Object.entries(options)) {
+    Either.match(opt.decode(given.get(opt.name), env), {
+      onLeft: (problem) => problems.push(problem),
+      onRight: (value) => (values[key] = value)
+    })
+  }
+  // The record mirrors `options`: one value per key.
+  return problems.length > 0 ? Either.left(problems) : Either.right(values as Decoded<O>)
+}
