@@ -75,17 +75,19 @@ const load = (name: string): unknown => {
 /** Only a command line with one of these words can ask for help or the version. */
 const ASKING = new Set(["help", "-h", "--help", "-V", "--version"])
 
+type Front = typeof import("./cli/Front.js")
+
 /** Whether dist/front.cjs answered (help or version); if it cannot be loaded, the CLI answers. */
 const frontAnswered = (argv: ReadonlyArray<string>): boolean => {
-  let front: typeof import("./cli/Front.js")
-  let specs: unknown
+  let front: Front
+  let specs: Parameters<Front["answered"]>[2]
   try {
-    front = load("front.cjs") as typeof import("./cli/Front.js")
+    front = load("front.cjs") as Front
     specs = JSON.parse(fs.readFileSync(path.join(directory, "specs.json"), "utf8"))
   } catch {
     return false
   }
-  return front.answered(argv, process.env, specs as Parameters<typeof front.answered>[2])
+  return front.answered(argv, process.env, specs)
 }
 
 const argv = process.argv.slice(2)

@@ -168,7 +168,11 @@ const markInvalidUtf8 = (sql: SqlClient.SqlClient, row: StoredRow): Effect.Effec
 const decodeAll = (rows: ReadonlyArray<StoredRow>): Effect.Effect<Array<Reservation>, StoreError, SqlClient.SqlClient> => {
   const decoded: Array<Reservation> = []
   let next = 0
-  while (next < rows.length && plainlyValidStored(rows[next] as StoredRow)) decoded.push(storedReservation(rows[next++] as StoredRow))
+  for (; next < rows.length; next++) {
+    const row = asPageRow(rows[next] as StoredRow)
+    if (!plainlyValid(row)) break
+    decoded.push(reservation(row))
+  }
   if (next === rows.length) return Effect.succeed(decoded)
   return Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.map(
@@ -280,25 +284,22 @@ const plainlyValid = (row: PageRow): boolean =>
   row[8] === 1 && validPath(row[1]) && validTag(row[2]) && validPort(row[3]) && validProject(row[4]) &&
   validTask(row[5]) && validTimestamp(row[6]) && validTimestamp(row[7])
 
-/** `plainlyValid` for a row of `selectRows`, whose storage classes SQLite names. */
-const plainlyValidStored = (row: StoredRow): boolean =>
-  row.path_type === "text" && validPath(row.path) && row.tag_type === "text" && validTag(row.tag) &&
-  row.port_type === "integer" && validPort(row.port) &&
-  (row.project_type === "null" || (row.project_type === "text" && validProject(row.project))) &&
-  (row.task_type === "null" || (row.task_type === "text" && validTask(row.task))) &&
-  row.created_at_type === "integer" && validTimestamp(row.created_at) &&
-  row.last_used_at_type === "integer" && validTimestamp(row.last_used_at)
-
-/** The reservation `decode` makes of a row `plainlyValidStored` accepts. */
-const storedReservation = (row: StoredRow): Reservation =>
-  ({
-    key: { path: row.path, tag: row.tag === "" ? Option.none() : Option.some(row.tag) },
-    port: row.port,
-    project: Option.fromNullable(row.project),
-    task: Option.fromNullable(row.task),
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at
-  }) as Reservation
+/**
+ * A row of `selectRows` as a scanPage row, for `plainlyValid` and `reservation`: a string is
+ * TEXT (better-sqlite3 gives INTEGER and REAL as numbers, BLOB as a Buffer, NULL as null),
+ * so only the INTEGER columns need their storage class.
+ */
+const asPageRow = (row: StoredRow): PageRow => [
+  String(row.row_id),
+  row.path,
+  row.tag,
+  row.port,
+  row.project,
+  row.task,
+  row.created_at,
+  row.last_used_at,
+  row.port_type === "integer" && row.created_at_type === "integer" && row.last_used_at_type === "integer" ? 1 : 0
+]
 
 /** The reservation `decode` makes of a row it accepts (as the first pass made sure). */
 const reservation = (row: PageRow): Reservation =>
