@@ -1,8 +1,10 @@
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
-import * as Layer from "effect/Layer"
+import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
@@ -82,11 +84,13 @@ const commands: ReadonlyArray<Command> = [
 export const specs: ReadonlyArray<CommandSpec> = commands.map((c) => c.spec)
 
 /** Diagnostic logging (docs/cli.md): `[trop] ...` lines on stderr only; shown when verbose. */
-const stderrLogger = Logger.replace(
-  Logger.defaultLogger,
-  Logger.make(({ message }) => {
-    writeQuietly(`[trop] ${(Array.isArray(message) ? message : [message]).map(String).join(" ")}\n`)
-  })
+const stderrLogger = Logger.make(({ message }) => {
+  writeQuietly(`[trop] ${(Array.isArray(message) ? message : [message]).map(String).join(" ")}\n`)
+})
+/** In place of the default logger (as `Logger.replace`, without building a layer). */
+const withStderrLogger = Effect.locallyWith(
+  FiberRef.currentLoggers,
+  (loggers) => HashSet.add(HashSet.remove(loggers, Logger.defaultLogger), stderrLogger)
 )
 
 const isStdoutClosed = (e: { readonly _tag: string }): boolean => e._tag === "StdoutClosed"
@@ -135,7 +139,7 @@ export const main = (argv: ReadonlyArray<string>): Effect.Effect<number, never, 
       // Test builds only: the shipped bundle gets NoFaultHook (build.mjs).
       withFaultHook(env)
     )
-  }).pipe(Effect.provide(stderrLogger))
+  }).pipe(withStderrLogger)
 
 const run = (defined: Command, line: CommandLine, env: Env, quiet: boolean) =>
   Effect.gen(function*() {
@@ -161,4 +165,4 @@ const run = (defined: Command, line: CommandLine, env: Env, quiet: boolean) =>
     yield* output.err(`Error: ${causeMessage(defect)}`)
     yield* Effect.logDebug(Cause.pretty(exit.cause))
     return DEFECT_EXIT_CODE
-  }).pipe(Effect.provide(Layer.merge(Occupancy.layer, GitInfo.layer)))
+  }).pipe(Effect.provide(Context.make(Occupancy, Occupancy.live()).pipe(Context.add(GitInfo, GitInfo.live))))

@@ -1,7 +1,6 @@
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as tty from "node:tty"
 import { CliIoError } from "./Errors.js"
 import { isBrokenPipe, writeAll } from "./Write.js"
@@ -28,7 +27,8 @@ export class Output extends Context.Tag("trop/Output")<Output, {
    */
   readonly progress: (text: string | undefined) => Effect.Effect<void>
 }>() {
-  static readonly layer = Layer.succeed(Output, {
+  /** The process's stdout and stderr. */
+  static readonly live: Context.Tag.Service<Output> = {
     out: (text) =>
       Effect.try({
         try: () => writeAll(1, text + "\n"),
@@ -36,7 +36,7 @@ export class Output extends Context.Tag("trop/Output")<Output, {
       }),
     err: (text) => Effect.sync(() => writeQuietly(text + "\n")),
     progress: (text) => Effect.sync(() => tty.isatty(2) && writeQuietly(text === undefined ? "\r\u001b[K" : `\r${text}\u001b[K`))
-  })
+  }
 }
 
 /** Writes to stderr; a failure there cannot be reported anywhere, so it is ignored. */

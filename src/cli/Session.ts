@@ -128,11 +128,11 @@ export const withDatabase = (
   return Effect.logDebug(missing ? `database: ${file} (missing: dry run plans against an empty one)` : `database: ${file}`).pipe(
     Effect.zipRight(program),
     classifyAll(command, settings.busyTimeoutSeconds),
-    Effect.provide(Database.layer({
+    Database.provide({
       file: missing ? Database.IN_MEMORY : file,
       busyTimeoutSeconds: settings.busyTimeoutSeconds,
       autoInit: !settings.disableAutoinit
-    }))
+    })
   )
 }
 

@@ -28,7 +28,9 @@ export const NONE: GitMetadata = { project: Option.none(), task: Option.none() }
 export class GitInfo extends Context.Tag("trop/GitInfo")<GitInfo, {
   readonly infer: (path: string) => Effect.Effect<GitMetadata, InvalidConfiguration>
 }>() {
-  static readonly layer = Layer.succeed(GitInfo, { infer: (path) => Effect.suspend(() => inferSync(path)) })
+  /** Reads the repository's metadata files. */
+  static readonly live: Context.Tag.Service<GitInfo> = { infer: (path) => Effect.suspend(() => inferSync(path)) }
+  static readonly layer = Layer.succeed(GitInfo, GitInfo.live)
 
   /** A test double answering the same for every path. */
   static readonly Test = (answer: GitMetadata) => Layer.succeed(GitInfo, { infer: () => Effect.succeed(answer) })

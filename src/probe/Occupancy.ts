@@ -42,14 +42,15 @@ export class Occupancy extends Context.Tag("trop/Occupancy")<Occupancy, {
   readonly warnings: Effect.Effect<ReadonlyArray<string>>
 }>() {
   /** Probes with real TCP/UDP sockets on the policy's addresses. */
-  static readonly layer = Layer.sync(Occupancy, () => {
+  static readonly live = (): Context.Tag.Service<Occupancy> => {
     const prober = makeProber()
     return {
       check: (port, policy) => Effect.promise(() => prober.check(port, policy)),
       checkAll: (ports, policy) => Effect.promise(() => prober.checkAll(ports, policy)),
       warnings: Effect.sync(() => [...prober.warnings])
     }
-  })
+  }
+  static readonly layer = Layer.sync(Occupancy, Occupancy.live)
 
   /** A service from a single-port `check` (test doubles): `checkAll` checks port by port. */
   static readonly fromCheck = (service: {

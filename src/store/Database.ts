@@ -4,9 +4,8 @@ import type { SqlError } from "@effect/sql/SqlError"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import type { OpenError } from "../domain/Errors.js"
@@ -112,7 +111,7 @@ const openClient = (file: string, readonly: boolean) =>
     })
   }).pipe(
     Effect.catchAllDefect((defect) => Effect.fail(DatabaseFailure.fromCause(defect))),
-    Effect.provide(Reactivity.layer)
+    Effect.provideServiceEffect(Reactivity.Reactivity, Reactivity.make)
   )
 
 /**
@@ -165,9 +164,14 @@ export const make = (options: DatabaseOptions): Effect.Effect<SqlClient.SqlClien
     return sql
   }))
 
-/** `SqlClient` for trop's database, with immediate transactions. */
-export const layer = (options: DatabaseOptions): Layer.Layer<SqlClient.SqlClient, OpenError> =>
-  Layer.scoped(SqlClient.SqlClient, make(options))
+/**
+ * Runs `effect` with trop's database as its `SqlClient`, closed when `effect` ends. (A
+ * plain scope, not a Layer: building a layer costs a measurable part of a short run.)
+ */
+export const provide = (options: DatabaseOptions) =>
+<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | OpenError, Exclude<R, SqlClient.SqlClient>> =>
+  Effect.scopedWith((scope) =>
+    Effect.flatMap(Scope.extend(make(options), scope), (sql) => Effect.provideService(effect, SqlClient.SqlClient, sql)))
 
 class Rollback extends Data.TaggedError("trop/Rollback") {}
 
