@@ -14,7 +14,7 @@ import type { Reservation } from "../domain/Reservation.js"
 import { UnixSeconds } from "../domain/Reservation.js"
 import type { ReservationKey } from "../domain/ReservationKey.js"
 import { RECOVERY } from "./Corruption.js"
-import { CurrentTransaction } from "./Transaction.js"
+import { CurrentTransaction, execute } from "./Transaction.js"
 
 /** A raw `reservations` row with the storage class of every column (docs/database.md). */
 interface StoredRow {
@@ -144,8 +144,11 @@ const TEXT_COLUMNS = ["path", "tag", "project", "task"] as const
 const markInvalidUtf8 = (sql: SqlClient.SqlClient, row: StoredRow): Effect.Effect<StoredRow, SqlError> => {
   const suspect = TEXT_COLUMNS.filter((c) => typeof row[c] === "string" && (row[c] as string).includes("\uFFFD"))
   if (suspect.length === 0) return Effect.succeed(row)
-  return sql<Record<string, unknown>>`SELECT CAST(path AS BLOB) AS path, CAST(tag AS BLOB) AS tag,
-    CAST(project AS BLOB) AS project, CAST(task AS BLOB) AS task FROM reservations WHERE rowid = ${row.row_id}`.pipe(
+  return execute(
+    sql,
+    sql<Record<string, unknown>>`SELECT CAST(path AS BLOB) AS path, CAST(tag AS BLOB) AS tag,
+      CAST(project AS BLOB) AS project, CAST(task AS BLOB) AS task FROM reservations WHERE rowid = ${row.row_id}`
+  ).pipe(
     Effect.map(([raw]) => {
       const marked: Record<string, unknown> = { ...row }
       for (const column of suspect) {
@@ -194,7 +197,7 @@ const selectRows = (sql: SqlClient.SqlClient) =>
 export const all: Effect.Effect<ReadonlyArray<Reservation>, StoreError, SqlClient.SqlClient> = Effect.flatMap(
   SqlClient.SqlClient,
   (sql) =>
-    sql<StoredRow>`${selectRows(sql)} ORDER BY path, tag`.pipe(Effect.flatMap(decodeAll))
+    execute(sql, sql<StoredRow>`${selectRows(sql)} ORDER BY path, tag`).pipe(Effect.flatMap(decodeAll))
 )
 
 /** Rows per page of `forEachPage`: a page is read, checked or handed on at once. */
@@ -314,7 +317,7 @@ const reservation = (row: PageRow): Reservation =>
 
 /** One row decoded as `all` decodes it, read again by rowid: its reservation or its DatabaseCorrupt. */
 const decodeRow = (sql: SqlClient.SqlClient, rowId: string) =>
-  sql<StoredRow>`${selectRows(sql)} WHERE rowid = ${rowId}`.pipe(Effect.flatMap(decodeAll))
+  execute(sql, sql<StoredRow>`${selectRows(sql)} WHERE rowid = ${rowId}`).pipe(Effect.flatMap(decodeAll))
 
 /**
  * A read snapshot on `sql` for the current scope: a deferred transaction (`BEGIN`: no lock
@@ -409,7 +412,7 @@ export const forEachPage = <E, R>(
 /** The reservation of exactly this key. */
 export const byKey = (key: ReservationKey): Effect.Effect<Option.Option<Reservation>, StoreError, SqlClient.SqlClient> =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<StoredRow>`${selectRows(sql)} WHERE path = ${key.path} AND tag = ${storedTag(key)}`.pipe(
+    execute(sql, sql<StoredRow>`${selectRows(sql)} WHERE path = ${key.path} AND tag = ${storedTag(key)}`).pipe(
       Effect.flatMap(decodeAll),
       Effect.map((rows) => Option.fromNullable(rows[0]))
     ))
@@ -417,7 +420,7 @@ export const byKey = (key: ReservationKey): Effect.Effect<Option.Option<Reservat
 /** The reservation holding this port, if any. */
 export const byPort = (port: Port.Port): Effect.Effect<Option.Option<Reservation>, StoreError, SqlClient.SqlClient> =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<StoredRow>`${selectRows(sql)} WHERE port = ${port}`.pipe(
+    execute(sql, sql<StoredRow>`${selectRows(sql)} WHERE port = ${port}`).pipe(
       Effect.flatMap(decodeAll),
       Effect.map((rows) => Option.fromNullable(rows[0]))
     ))
@@ -428,7 +431,7 @@ export const lowestInRange = (
   end: number
 ): Effect.Effect<Option.Option<Reservation>, StoreError, SqlClient.SqlClient> =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<StoredRow>`${selectRows(sql)} WHERE port BETWEEN ${start} AND ${end} ORDER BY port LIMIT 1`.pipe(
+    execute(sql, sql<StoredRow>`${selectRows(sql)} WHERE port BETWEEN ${start} AND ${end} ORDER BY port LIMIT 1`).pipe(
       Effect.flatMap(decodeAll),
       Effect.map((rows) => Option.fromNullable(rows[0]))
     ))
@@ -439,20 +442,26 @@ export const lowestInRange = (
  */
 export const insert = (r: Reservation): Effect.Effect<void, SqlError, SqlClient.SqlClient> =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql`INSERT INTO reservations (path, tag, port, project, task, created_at, last_used_at)
-      VALUES (${r.key.path}, ${storedTag(r.key)}, ${r.port}, ${Option.getOrNull(r.project)},
-        ${Option.getOrNull(r.task)}, ${r.createdAt}, ${r.lastUsedAt})`.pipe(Effect.asVoid))
+    execute(
+      sql,
+      sql`INSERT INTO reservations (path, tag, port, project, task, created_at, last_used_at)
+        VALUES (${r.key.path}, ${storedTag(r.key)}, ${r.port}, ${Option.getOrNull(r.project)},
+          ${Option.getOrNull(r.task)}, ${r.createdAt}, ${r.lastUsedAt})`
+    ).pipe(Effect.asVoid))
 
 /** Deletes the row of this key, if any. */
 export const remove = (key: ReservationKey): Effect.Effect<void, SqlError, SqlClient.SqlClient> =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql`DELETE FROM reservations WHERE path = ${key.path} AND tag = ${storedTag(key)}`.pipe(Effect.asVoid))
+    execute(sql, sql`DELETE FROM reservations WHERE path = ${key.path} AND tag = ${storedTag(key)}`).pipe(Effect.asVoid))
 
 /** Sets project, task and last-used time of an existing row (a refresh). */
 export const update = (r: Reservation): Effect.Effect<void, SqlError, SqlClient.SqlClient> =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql`UPDATE reservations SET project = ${Option.getOrNull(r.project)}, task = ${Option.getOrNull(r.task)},
-      last_used_at = ${r.lastUsedAt} WHERE path = ${r.key.path} AND tag = ${storedTag(r.key)}`.pipe(Effect.asVoid))
+    execute(
+      sql,
+      sql`UPDATE reservations SET project = ${Option.getOrNull(r.project)}, task = ${Option.getOrNull(r.task)},
+        last_used_at = ${r.lastUsedAt} WHERE path = ${r.key.path} AND tag = ${storedTag(r.key)}`
+    ).pipe(Effect.asVoid))
 
 /**
  * Deletes a row only if all seven columns still hold what was read, so a row someone
@@ -461,8 +470,11 @@ export const update = (r: Reservation): Effect.Effect<void, SqlError, SqlClient.
 export const removeUnchanged = (r: Reservation): Effect.Effect<boolean, StoreError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    yield* sql`DELETE FROM reservations WHERE path = ${r.key.path} AND tag = ${storedTag(r.key)}
-      AND port = ${r.port} AND project IS ${Option.getOrNull(r.project)} AND task IS ${Option.getOrNull(r.task)}
-      AND created_at = ${r.createdAt} AND last_used_at = ${r.lastUsedAt}`
+    yield* execute(
+      sql,
+      sql`DELETE FROM reservations WHERE path = ${r.key.path} AND tag = ${storedTag(r.key)}
+        AND port = ${r.port} AND project IS ${Option.getOrNull(r.project)} AND task IS ${Option.getOrNull(r.task)}
+        AND created_at = ${r.createdAt} AND last_used_at = ${r.lastUsedAt}`
+    )
     return Option.isNone(yield* byKey(r.key))
   })
