@@ -1,4 +1,4 @@
-import type * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as Exit from "effect/Exit"
@@ -20,6 +20,7 @@ import { GitInfo, NONE as NO_GIT_METADATA } from "../git/GitInfo.js"
 import type { Occupancy } from "../probe/Occupancy.js"
 import type { StoreError } from "../store/Reservations.js"
 import * as Reservations from "../store/Reservations.js"
+import { onConnection } from "../store/Transaction.js"
 import type { Availability, Exhaustion, PreferredRefused } from "./Allocate.js"
 import { allocateExplained, formatBlockers, refusal, warmUpProbes } from "./Allocate.js"
 import { reached } from "./Checkpoint.js"
@@ -216,7 +217,8 @@ export const prepare = (
     const guard = guarded(request, settings)
       ? Option.some(yield* Effect.exit(checkRelated(request.key.path, request.cwd)))
       : Option.none()
-    const stored = yield* Effect.option(Reservations.byKey(request.key))
+    const sql = yield* SqlClient.SqlClient
+    const stored = yield* Effect.option(onConnection(sql)(Reservations.byKey(request.key)))
     const isNew = Option.exists(stored, Option.isNone)
     const git = isNew && preservesMetadata(request)
       ? Option.some(yield* Effect.exit(Effect.flatMap(GitInfo, (g) => g.infer(request.key.path))))

@@ -4,6 +4,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as fs from "node:fs"
@@ -25,7 +26,7 @@ import { readSchemaVersion } from "./SchemaVersion.js"
 import { validate } from "./Validation.js"
 import * as SchemaV2 from "./SchemaV2.js"
 import { classify, isBusy, physicalCorruption } from "./SqliteErrors.js"
-import { outsideTransactions, withImmediateTransactions } from "./Transaction.js"
+import { execute, onConnection, outsideTransactions, withImmediateTransactions } from "./Transaction.js"
 
 /** How to open trop's database. */
 export interface DatabaseOptions {
@@ -59,13 +60,16 @@ const enableWal = (sql: SqlClient.SqlClient, timeoutMs: number) =>
     const deadline = Date.now() + timeoutMs
     while (true) {
       const remaining = Math.max(0, deadline - Date.now())
-      yield* sql.unsafe(`PRAGMA busy_timeout = ${remaining}`)
-      const result = yield* Effect.either(sql.unsafe("PRAGMA journal_mode = WAL"))
+      yield* pragma(sql, `busy_timeout = ${remaining}`)
+      const result = yield* Effect.either(pragma(sql, "journal_mode = WAL"))
       if (result._tag === "Right") return
       if (!isBusy(result.left) || remaining === 0) return yield* Effect.fail(result.left)
       yield* sleepMillis(Math.min(remaining, 10))
     }
   })
+
+/** `PRAGMA <setting>`, on the connection this fiber holds if any (Transaction.execute). */
+const pragma = (sql: SqlClient.SqlClient, setting: string) => execute(sql, sql.unsafe(`PRAGMA ${setting}`))
 
 /** Accepts schema v2; refuses anything else without touching it. */
 const requireCurrent = (version: number) => {
@@ -145,28 +149,34 @@ export const make = (options: DatabaseOptions): Effect.Effect<SqlClient.SqlClien
     }
     const timeoutMs = options.busyTimeoutSeconds * 1000
     const sql = withImmediateTransactions(yield* openClient(options.file, false), { busyTimeoutMs: timeoutMs })
+    // All on the connection, taken once (Transaction.onConnection).
     const configure = Effect.gen(function*() {
-      yield* sql.unsafe(`PRAGMA busy_timeout = ${timeoutMs}`)
+      yield* pragma(sql, `busy_timeout = ${timeoutMs}`)
       // Refuse unknown versions before changing anything, not even the journal mode; a
       // v1 database migrates in its own journal mode, so a blocked migration changes nothing.
       const version = yield* readSchemaVersion(sql)
       if (version === 1) yield* migrateV1(sql)
       else if (version !== 0) yield* requireCurrent(version)
       if (!inMemory) yield* enableWal(sql, timeoutMs)
-      yield* sql.unsafe("PRAGMA synchronous = NORMAL")
-      yield* sql.unsafe(`PRAGMA busy_timeout = ${timeoutMs}`)
+      yield* pragma(sql, "synchronous = NORMAL")
+      yield* pragma(sql, `busy_timeout = ${timeoutMs}`)
       if (version === 0) yield* initialize(sql)
     })
     yield* configure.pipe(
+      onConnection(sql),
       Effect.catchTag("SqlError", (e) =>
         Effect.fail(classify(e, { operation: OPENING, timeoutSeconds: options.busyTimeoutSeconds })))
     )
     return sql
   }))
 
+/** `SqlClient` for trop's database, with immediate transactions. */
+export const layer = (options: DatabaseOptions): Layer.Layer<SqlClient.SqlClient, OpenError> =>
+  Layer.scoped(SqlClient.SqlClient, make(options))
+
 /**
- * Runs `effect` with trop's database as its `SqlClient`, closed when `effect` ends. (A
- * plain scope, not a Layer: building a layer costs a measurable part of a short run.)
+ * Runs `effect` with trop's database as its `SqlClient`, closed when `effect` ends: `layer`
+ * without building a Layer, which costs a measurable part of a short CLI run.
  */
 export const provide = (options: DatabaseOptions) =>
 <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | OpenError, Exclude<R, SqlClient.SqlClient>> =>

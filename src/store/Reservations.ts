@@ -14,7 +14,7 @@ import type { Reservation } from "../domain/Reservation.js"
 import { UnixSeconds } from "../domain/Reservation.js"
 import type { ReservationKey } from "../domain/ReservationKey.js"
 import { RECOVERY } from "./Corruption.js"
-import { CurrentTransaction, execute } from "./Transaction.js"
+import { connection, CurrentTransaction, execute } from "./Transaction.js"
 
 /** A raw `reservations` row with the storage class of every column (docs/database.md). */
 interface StoredRow {
@@ -335,7 +335,7 @@ const readSnapshot = (sql: SqlClient.SqlClient) =>
     if (Option.isSome(open) && open.value.client === sql) {
       return { conn: open.value.conn, inSnapshot: <A, E, R>(effect: Effect.Effect<A, E, R>) => effect }
     }
-    const conn = yield* sql.reserve
+    const conn = yield* connection(sql)
     yield* Effect.acquireRelease(
       conn.executeUnprepared("BEGIN", [], undefined),
       () => Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined))

@@ -2,6 +2,7 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import { DatabaseCorrupt } from "../domain/Errors.js"
 import { RECOVERY } from "./Corruption.js"
+import { execute } from "./Transaction.js"
 
 const versionCorruption = (reason: string) =>
   new DatabaseCorrupt({ details: `table=metadata, field=value, key="schema_version": ${reason}. ${RECOVERY}` })
@@ -15,11 +16,16 @@ export const readSchemaVersion = (sql: SqlClient.SqlClient) =>
   Effect.gen(function*() {
     // Ask sqlite_master first: a statement prepared before its table exists stays
     // failed in the client's statement cache.
-    const [tables] = yield* sql<{ readonly n: number }>`
-      SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'metadata'`
+    const [tables] = yield* execute(
+      sql,
+      sql<{ readonly n: number }>`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'metadata'`
+    )
     if (tables === undefined || tables.n === 0) return 0
-    const rows = yield* sql<{ readonly type: string; readonly value: unknown; readonly raw: unknown }>`
-      SELECT typeof(value) AS type, value, CAST(value AS BLOB) AS raw FROM metadata WHERE key = 'schema_version'`
+    const rows = yield* execute(
+      sql,
+      sql<{ readonly type: string; readonly value: unknown; readonly raw: unknown }>`
+        SELECT typeof(value) AS type, value, CAST(value AS BLOB) AS raw FROM metadata WHERE key = 'schema_version'`
+    )
     if (rows.length === 0) return 0
     const [row] = rows
     if (rows.length > 1 || row === undefined) return yield* versionCorruption("exactly one schema_version row is required")

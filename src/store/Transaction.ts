@@ -34,6 +34,42 @@ export interface Level {
 /** The innermost open level, for the code running inside it. */
 export class CurrentTransaction extends Context.Tag("trop/CurrentTransaction")<CurrentTransaction, Level>() {}
 
+/**
+ * The connection of `client` that this fiber holds: inside one of trop's transactions, or
+ * for a run of statements (`onConnection`). Statements of trop's run straight on it
+ * (`execute`), and a transaction started meanwhile begins on it.
+ */
+export class HeldConnection extends Context.Tag("trop/HeldConnection")<HeldConnection, {
+  readonly client: SqlClient.SqlClient
+  readonly conn: Connection
+}>() {}
+
+/** `effect` holding `conn` of `client`: @effect/sql's own statements use it too (`TransactionConnection`). */
+const hold = (client: SqlClient.SqlClient, conn: Connection, depth: number) =>
+<A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  effect.pipe(
+    Effect.provideService(SqlClient.TransactionConnection, [conn, depth] as const),
+    Effect.provideService(HeldConnection, { client, conn })
+  )
+
+/**
+ * The connection of `client` this fiber holds, else the client's (with its semaphore)
+ * held until the current scope closes.
+ */
+export const connection = (client: SqlClient.SqlClient): Effect.Effect<Connection, SqlError, Scope.Scope> =>
+  Effect.flatMap(Effect.serviceOption(HeldConnection), (held) =>
+    Option.isSome(held) && held.value.client === client ? Effect.succeed(held.value.conn) : client.reserve)
+
+/**
+ * Runs `effect` holding the connection of `client`, taken once for all of its statements:
+ * its statements run in turn on that connection, and a transaction it starts begins on it.
+ * For runs of statements outside a transaction (opening the database, a lock-free lookup).
+ */
+export const onConnection = (client: SqlClient.SqlClient) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.scopedWith((scope) =>
+    Effect.flatMap(Scope.extend(connection(client), scope), (conn) => hold(client, conn, 0)(effect))
+  )
+
 export { BEGIN_FAILED, COMMIT_FAILED }
 
 const exec = (conn: Connection, statement: string, message?: string): Effect.Effect<void, SqlError> => {
@@ -133,8 +169,8 @@ const transaction = <A, E, R, F>(
     Effect.gen(function*() {
       const scope = yield* Scope.make()
       const result = yield* Effect.exit(Effect.gen(function*() {
-        // The client's connection, held (with its semaphore) until the scope closes.
-        const conn = yield* restore(Effect.mapError(Scope.extend(client.reserve, scope), own))
+        // The connection this fiber holds, or the client's, held until the scope closes.
+        const conn = yield* restore(Effect.mapError(Scope.extend(connection(client), scope), own))
         const waiting = process.hrtime.bigint()
         const acquired = yield* Effect.mapError(begin(conn, budgets.get(client)), own)
         const level: Level = { client, conn, depth: 0, lock: yield* Effect.makeSemaphore(1) }
@@ -202,33 +238,32 @@ export const run = <A, E, R, F>(
       : transaction(client, body, own))
 
 /**
- * What statements inside a level need: the level itself (for nesting), the connection
- * under @effect/sql's `TransactionConnection` (which the client's queries use), and the
- * client as `SqlClient`.
+ * What statements inside a level need: the level itself (for nesting), its connection
+ * held (see `hold`), and the client as `SqlClient`.
  */
 export const provide = (level: Level) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   effect.pipe(
+    hold(level.client, level.conn, level.depth),
     Effect.provideService(SqlClient.SqlClient, level.client),
-    Effect.provideService(SqlClient.TransactionConnection, [level.conn, level.depth] as const),
     Effect.provideService(CurrentTransaction, level)
   )
 
 /**
- * Runs `statement` of `sql` straight on the connection of the transaction open on `sql`, if
- * this fiber has one; otherwise through the client. Nearly every statement of trop runs
- * under the write lock, and one run through the client also opens a span and a Scope and
- * acquires the connection: about a hundred fiber steps, which lengthen the hold of the lock
- * and a short `trop reserve` as much as the statement itself. trop's client transforms no
- * rows, so the rows are the connection's.
+ * Runs `statement` of `sql` straight on the connection of `sql` this fiber holds (in a
+ * transaction, or `onConnection`), if any; otherwise through the client. A statement run
+ * through the client also opens a span and a Scope and acquires the connection: about a
+ * hundred fiber steps, which lengthen the hold of the lock and a short `trop reserve` more
+ * than the statement itself. trop's client transforms no rows, so the rows are the
+ * connection's.
  */
 export const execute = <A extends object>(
   sql: SqlClient.SqlClient,
   statement: Statement.Statement<A>
 ): Effect.Effect<ReadonlyArray<A>, SqlError> =>
-  Effect.flatMap(Effect.serviceOption(CurrentTransaction), (current) => {
-    if (Option.isNone(current) || current.value.client !== sql) return statement
+  Effect.flatMap(Effect.serviceOption(HeldConnection), (held) => {
+    if (Option.isNone(held) || held.value.client !== sql) return statement
     const [text, params] = statement.compile()
-    return current.value.conn.execute(text, params, undefined) as Effect.Effect<ReadonlyArray<A>, SqlError>
+    return held.value.conn.execute(text, params, undefined) as Effect.Effect<ReadonlyArray<A>, SqlError>
   })
 
 /**
