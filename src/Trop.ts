@@ -201,7 +201,7 @@ const permitted = (
 const PERMISSIONS = ["allowUnrelatedPath", "allowProjectChange", "allowTaskChange"] as const
 
 /** What the service provides to the programs it runs inside a transaction. */
-type Provided = SqlClient.SqlClient | SqlClient.TransactionConnection | Transaction.CurrentTransaction | Occupancy | GitInfo
+type Provided = Transaction.Provided | Occupancy | GitInfo
 
 const service = (b: Backend): TropService => {
   const settings = b.effective.settings
@@ -219,20 +219,13 @@ const service = (b: Backend): TropService => {
         : classifyAll(name, timeoutSeconds)(outside(program)))
 
   /**
-   * `program` inside `level`, with what `Transaction.provide(level)` provides (the level's
-   * client as `SqlClient`, its connection as `TransactionConnection`, the level itself) and
-   * trop's `Occupancy` and `GitInfo`, in ONE change of the context: each `provide` or
+   * `program` inside `level`, with what `Transaction.provide(level)` provides and trop's
+   * `Occupancy` and `GitInfo`, in ONE change of the context: each `provide` or
    * `provideService` is a context swap of its own (several µs), and every call made them
    * four times (bench/inprocess.mjs).
    */
   const inLevel = <A, E, R>(level: Transaction.Level, program: Effect.Effect<A, E, R>) => {
-    const added = Context.merge(
-      b.services,
-      Context.make(SqlClient.SqlClient, level.client).pipe(
-        Context.add(SqlClient.TransactionConnection, [level.conn, level.depth] as const),
-        Context.add(Transaction.CurrentTransaction, level)
-      )
-    )
+    const added = Context.merge(b.services, Transaction.context(level))
     return Effect.mapInputContext(program, (context: Context.Context<Exclude<R, Provided>>) =>
       Context.merge(context, added) as Context.Context<R>)
   }

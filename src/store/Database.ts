@@ -26,7 +26,7 @@ import { readSchemaVersion } from "./SchemaVersion.js"
 import { validate } from "./Validation.js"
 import * as SchemaV2 from "./SchemaV2.js"
 import { classify, isBusy, physicalCorruption } from "./SqliteErrors.js"
-import { execute, onConnection, outsideTransactions, withImmediateTransactions } from "./Transaction.js"
+import { onConnection, outsideTransactions, pragma, withImmediateTransactions } from "./Transaction.js"
 
 /** How to open trop's database. */
 export interface DatabaseOptions {
@@ -67,9 +67,6 @@ const enableWal = (sql: SqlClient.SqlClient, timeoutMs: number) =>
       yield* sleepMillis(Math.min(remaining, 10))
     }
   })
-
-/** `PRAGMA <setting>`, on the connection this fiber holds if any (Transaction.execute). */
-const pragma = (sql: SqlClient.SqlClient, setting: string) => execute(sql, sql.unsafe(`PRAGMA ${setting}`))
 
 /** Accepts schema v2; refuses anything else without touching it. */
 const requireCurrent = (version: number) => {

@@ -44,13 +44,9 @@ export class HeldConnection extends Context.Tag("trop/HeldConnection")<HeldConne
   readonly conn: Connection
 }>() {}
 
-/** `effect` holding `conn` of `client`: @effect/sql's own statements use it too (`TransactionConnection`). */
-const hold = (client: SqlClient.SqlClient, conn: Connection, depth: number) =>
-<A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  effect.pipe(
-    Effect.provideService(SqlClient.TransactionConnection, [conn, depth] as const),
-    Effect.provideService(HeldConnection, { client, conn })
-  )
+/** Holding `conn` of `client`: @effect/sql's own statements use it too (`TransactionConnection`). */
+const held = (client: SqlClient.SqlClient, conn: Connection, depth: number) =>
+  Context.make(HeldConnection, { client, conn }).pipe(Context.add(SqlClient.TransactionConnection, [conn, depth] as const))
 
 /**
  * The connection of `client` this fiber holds, else the client's (with its semaphore)
@@ -67,13 +63,18 @@ export const connection = (client: SqlClient.SqlClient): Effect.Effect<Connectio
  */
 export const onConnection = (client: SqlClient.SqlClient) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.scopedWith((scope) =>
-    Effect.flatMap(Scope.extend(connection(client), scope), (conn) => hold(client, conn, 0)(effect))
+    Effect.flatMap(Scope.extend(connection(client), scope), (conn) => Effect.provide(effect, held(client, conn, 0)))
   )
 
 export { BEGIN_FAILED, COMMIT_FAILED }
 
+/**
+ * Runs `statement`, prepared when the returned effect runs, not when it is made: SQLite
+ * applies a pragma such as `busy_timeout` as it prepares it, and @effect/sql's
+ * `executeUnprepared` prepares as soon as it is called.
+ */
 const exec = (conn: Connection, statement: string, message?: string): Effect.Effect<void, SqlError> => {
-  const run = Effect.asVoid(conn.executeUnprepared(statement, [], undefined))
+  const run = Effect.suspend(() => Effect.asVoid(conn.executeUnprepared(statement, [], undefined)))
   return message === undefined ? run : Effect.mapError(run, (e) => new SqlError({ cause: e.cause, message }))
 }
 
@@ -112,7 +113,8 @@ const slice = (waitedMs: number): number =>
  * waiters retry most often and, roughly, go first. Between slices the event loop runs.
  * The waiting stays in SQLite's handler because its retries cost far less CPU than waking
  * the event loop for each one, CPU that the lock holder needs in a burst; for the same
- * reason the slices are a plain loop of synchronous statements, not fiber steps.
+ * reason the slices after the first are a plain loop of synchronous statements, not fiber
+ * steps. The first, which nearly always gets the lock, is two plain statements.
  *
  * The last slice ends at the deadline with a last try, and its SQLITE_BUSY is the error,
  * as a single wait of `budgetMs` would end. A budget of 0 (or none) is a single attempt
@@ -122,27 +124,31 @@ const slice = (waitedMs: number): number =>
 const begin = (conn: Connection, budgetMs: number | undefined): Effect.Effect<bigint, SqlError> => {
   const acquired = Effect.sync(() => process.hrtime.bigint())
   if (budgetMs === undefined || budgetMs <= 0) return Effect.zipRight(exec(conn, "BEGIN IMMEDIATE", BEGIN_FAILED), acquired)
-  const run = (statement: string) => Effect.runSyncExit(conn.executeUnprepared(statement, [], undefined))
-  const wait = Effect.promise(async (): Promise<Exit.Exit<unknown, SqlError>> => {
+  const busyTimeout = (waited: number) =>
+    `PRAGMA busy_timeout = ${Math.max(0, Math.floor(Math.min(slice(waited), budgetMs - waited)))}`
+  return Effect.suspend(() => {
     const started = performance.now()
-    try {
+    const first = Effect.zipRight(exec(conn, busyTimeout(0)), exec(conn, "BEGIN IMMEDIATE"))
+    // The slices after it, each after the event loop has run.
+    const run = (statement: string) => Effect.runSyncExit(conn.executeUnprepared(statement, [], undefined))
+    const turns = Effect.promise(async (): Promise<Exit.Exit<unknown, SqlError>> => {
       for (;;) {
-        const waited = performance.now() - started
-        const set = run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(Math.min(slice(waited), budgetMs - waited)))}`)
+        await new Promise((resolve) => setImmediate(resolve))
+        const set = run(busyTimeout(performance.now() - started))
         if (Exit.isFailure(set)) return set
         const attempt = run("BEGIN IMMEDIATE")
         if (Exit.isSuccess(attempt) || !Cause.failureOption(attempt.cause).pipe(Option.exists(isBusy))) return attempt
         if (budgetMs - (performance.now() - started) < 1) return attempt
-        await new Promise((resolve) => setImmediate(resolve))
       }
-    } finally {
-      run(`PRAGMA busy_timeout = ${budgetMs}`)
-    }
+    })
+    const waitLonger = (e: SqlError) => isBusy(e) && budgetMs - (performance.now() - started) >= 1
+    return first.pipe(
+      Effect.catchIf(waitLonger, () => Effect.flatMap(turns, (exit) => exit)),
+      Effect.ensuring(Effect.ignore(exec(conn, `PRAGMA busy_timeout = ${budgetMs}`))),
+      Effect.mapError((e) => new SqlError({ cause: e.cause, message: BEGIN_FAILED })),
+      Effect.zipRight(acquired)
+    )
   })
-  return Effect.flatMap(wait, (exit) => exit).pipe(
-    Effect.mapError((e) => new SqlError({ cause: e.cause, message: BEGIN_FAILED })),
-    Effect.zipRight(acquired)
-  )
 }
 
 const millis = (from: bigint, to: bigint) => (Number(to - from) / 1e6).toFixed(3)
@@ -237,16 +243,21 @@ export const run = <A, E, R, F>(
       ? savepoint(current.value, body, own)
       : transaction(client, body, own))
 
+/** What `provide` gives the code inside a level. */
+export type Provided = SqlClient.SqlClient | SqlClient.TransactionConnection | CurrentTransaction | HeldConnection
+
 /**
- * What statements inside a level need: the level itself (for nesting), its connection
- * held (see `hold`), and the client as `SqlClient`.
+ * What statements inside a level need, as one Context: the level itself (for nesting), its
+ * connection held (`HeldConnection`, `TransactionConnection`), and the client as `SqlClient`.
  */
-export const provide = (level: Level) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  effect.pipe(
-    hold(level.client, level.conn, level.depth),
-    Effect.provideService(SqlClient.SqlClient, level.client),
-    Effect.provideService(CurrentTransaction, level)
+export const context = (level: Level): Context.Context<Provided> =>
+  Context.add(held(level.client, level.conn, level.depth), CurrentTransaction, level).pipe(
+    Context.add(SqlClient.SqlClient, level.client)
   )
+
+/** Provides `context(level)` to `effect`, in one change of its context. */
+export const provide = (level: Level) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.provide(effect, context(level))
 
 /**
  * Runs `statement` of `sql` straight on the connection of `sql` this fiber holds (in a
@@ -265,6 +276,16 @@ export const execute = <A extends object>(
     const [text, params] = statement.compile()
     return held.value.conn.execute(text, params, undefined) as Effect.Effect<ReadonlyArray<A>, SqlError>
   })
+
+/**
+ * `PRAGMA <setting>` on the connection of `sql` this fiber holds, if any, otherwise through
+ * the client; prepared as it runs (see `exec`), outside the client's statement cache.
+ */
+export const pragma = (sql: SqlClient.SqlClient, setting: string): Effect.Effect<void, SqlError> =>
+  Effect.flatMap(Effect.serviceOption(HeldConnection), (held) =>
+    Option.isSome(held) && held.value.client === sql
+      ? exec(held.value.conn, `PRAGMA ${setting}`)
+      : Effect.asVoid(sql.unsafe(`PRAGMA ${setting}`).unprepared))
 
 /**
  * `effect` with no transaction of any client in scope. @effect/sql's clients share one

@@ -16,7 +16,7 @@ import { expect } from "vitest"
 import { DatabaseBusy, DatabaseFailure } from "../../src/domain/Errors.js"
 import * as Database from "../../src/store/Database.js"
 import { classifyAll, sqliteCode } from "../../src/store/SqliteErrors.js"
-import { BEGIN_FAILED, COMMIT_FAILED, withImmediateTransactions } from "../../src/store/Transaction.js"
+import { BEGIN_FAILED, COMMIT_FAILED, execute, onConnection, pragma, withImmediateTransactions } from "../../src/store/Transaction.js"
 import { tempDirScoped } from "../fixtures/Fixtures.js"
 import { buildV1 as buildFixtureV1 } from "../fixtures/SchemaV1.js"
 import { committed, connect } from "../support/sqlite.js"
@@ -361,5 +361,50 @@ describe("savepoints", () => {
       expect(a.log).toEqual(["BEGIN IMMEDIATE", "COMMIT"])
       expect(committedKeys(fileA)).toEqual(["a-row", "a-second"])
       expect(committedKeys(fileB)).toEqual(["b-after", "b-before"])
+    }))
+})
+
+describe("statements on the held connection (Transaction.execute, onConnection, pragma)", () => {
+  const busyTimeout = (sql: SqlClient.SqlClient) =>
+    Effect.map(sql<{ readonly timeout: number }>`PRAGMA busy_timeout`.unprepared, ([row]) => row?.timeout)
+
+  it.scoped("a pragma takes effect every time it runs, also a text that ran before", () =>
+    Effect.gen(function*() {
+      const sql = yield* open(yield* freshFile)
+      for (const held of [false, true]) {
+        const run = <A, E, R>(effect: Effect.Effect<A, E, R>) => held ? onConnection(sql)(effect) : effect
+        yield* run(pragma(sql, "busy_timeout = 1234"))
+        yield* run(pragma(sql, "busy_timeout = 2345"))
+        yield* run(pragma(sql, "busy_timeout = 1234"))
+        expect(yield* busyTimeout(sql)).toBe(1234)
+      }
+    }))
+
+  it.scoped("onConnection: statements and a transaction started inside run on the one connection, and commit", () =>
+    Effect.gen(function*() {
+      const file = yield* freshFile
+      const sql = yield* open(file)
+      const inside = yield* onConnection(sql)(Effect.gen(function*() {
+        yield* execute(sql, sql`INSERT INTO metadata (key, value) VALUES ('autocommit', '1')`)
+        yield* sql.withTransaction(execute(sql, sql`INSERT INTO metadata (key, value) VALUES ('in-transaction', '1')`))
+        return yield* execute(sql, sql<{ readonly key: string }>`SELECT key FROM metadata WHERE key != 'schema_version' ORDER BY key`)
+      }))
+      expect(inside.map((r) => r.key)).toEqual(["autocommit", "in-transaction"])
+      expect(committedKeys(file)).toEqual(["autocommit", "in-transaction"])
+      // The connection is free again: a transaction outside takes it.
+      yield* sql.withTransaction(execute(sql, sql`INSERT INTO metadata (key, value) VALUES ('after', '1')`))
+      expect(committedKeys(file)).toEqual(["after", "autocommit", "in-transaction"])
+    }))
+
+  it.scoped("execute in a failed transaction: its writes are rolled back with the transaction", () =>
+    Effect.gen(function*() {
+      const file = yield* freshFile
+      const sql = yield* open(file)
+      const failed = yield* Effect.either(sql.withTransaction(Effect.gen(function*() {
+        yield* execute(sql, sql`INSERT INTO metadata (key, value) VALUES ('doomed', '1')`)
+        return yield* Effect.fail("abort" as const)
+      })))
+      expect(failed).toMatchObject({ _tag: "Left", left: "abort" })
+      expect(committedKeys(file)).toEqual([])
     }))
 })
