@@ -95,6 +95,43 @@ const lazyModules = {
   }
 }
 
+/**
+ * Two module initializations of effect that cost a CLI run about 2 ms and serve nothing
+ * trop's CLI does, replaced by their value on Node (exact texts: the build fails when an
+ * effect upgrade changes them, so that the patch is looked at again):
+ * - internal/logger.js reads `process.stdout.isTTY` for the colours of its pretty logger,
+ *   and Node builds the whole stdout stream to answer. trop prints through its own logger
+ *   and writes to fd 1 directly; colours default to off.
+ * - Utils.js formats a stack trace to learn whether the engine keeps a function's frame.
+ *   V8 does (either answer only changes which of two equivalent wrappers is used).
+ */
+const EFFECT_ON_NODE = [
+  {
+    file: /[\\/]effect[\\/]dist[\\/]esm[\\/]internal[\\/]logger\.js$/,
+    from: `const hasProcessStdout = typeof process === "object" && process !== null && typeof process.stdout === "object" && process.stdout !== null;
+const processStdoutIsTTY = hasProcessStdout && process.stdout.isTTY === true;`,
+    to: `const hasProcessStdout = true;
+const processStdoutIsTTY = false;`
+  },
+  {
+    file: /[\\/]effect[\\/]dist[\\/]esm[\\/]Utils\.js$/,
+    from: `const isNotOptimizedAway = /*#__PURE__*/standard.effect_internal_function(() => new Error().stack)?.includes("effect_internal_function") === true;`,
+    to: `const isNotOptimizedAway = true;`
+  }
+]
+const effectOnNode = {
+  name: "effect-on-node",
+  setup(b) {
+    for (const { file, from, to } of EFFECT_ON_NODE) {
+      b.onLoad({ filter: file }, (args) => {
+        const source = readFileSync(args.path, "utf8")
+        if (source.split(from).length !== 2) throw new Error(`effect-on-node: ${args.path} no longer has the text to replace`)
+        return { contents: source.replace(from, to), loader: "js" }
+      })
+    }
+  }
+}
+
 const common = { bundle: true, platform: "node", target: "node20", minify: true, legalComments: "none", logLevel: "warning" }
 
 // The library outputs are remade from scratch, so a module deleted from src/ leaves nothing behind.
@@ -132,7 +169,7 @@ const writeSpecs = async (outfile) => {
 const cli = (outfile, plugins) =>
   build({ ...common, entryPoints: ["src/bin.ts"], outfile, format: "cjs", external: ["better-sqlite3"], plugins })
 await Promise.all([
-  cli("dist/trop.cjs", [sharedBuiltins, dropUnused, lazyModules, withoutFaultHook]),
+  cli("dist/trop.cjs", [sharedBuiltins, dropUnused, lazyModules, effectOnNode, withoutFaultHook]),
   build({
     ...common,
     entryPoints: ["src/launch.ts"],
@@ -181,7 +218,7 @@ const node = (args) =>
 // (tsc uses one core). The test build's launcher runs dist/test/trop.cjs, the launcher's own
 // directory; its code cache is made by the first test that runs it.
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
-await Promise.all([node([tsc, "-p", "tsconfig.build.json"]), cli("dist/test/trop.cjs", [sharedBuiltins, dropUnused, lazyModules])])
+await Promise.all([node([tsc, "-p", "tsconfig.build.json"]), cli("dist/test/trop.cjs", [sharedBuiltins, dropUnused, lazyModules, effectOnNode])])
 for (const file of ["bin.cjs", "front.cjs", "specs.json"]) copyFileSync(join("dist", file), join("dist/test", file))
 for (const file of ["trop.cjs.cache", "front.cjs.cache"]) rmSync(join("dist/test", file), { force: true })
 
