@@ -2,10 +2,12 @@
 // - dist/trop.cjs: the CLI bundled into one file (one module to load instead of
 //   hundreds); better-sqlite3 stays external (native addon).
 // - dist/bin.cjs: the `trop` executable, which runs dist/trop.cjs through V8's code cache
-//   (src/launch.ts); the cache (dist/trop.cjs.cache, not published) is warmed here by one
-//   representative run. Help and the version come from dist/front.cjs (src/cli/Front.ts,
-//   cached the same way)
-//   and dist/specs.json (the commands' declarations as data) without loading the CLI.
+//   (src/launch.ts, src/CodeCache.ts); the cache (dist/trop.cjs.cache, not published) is
+//   warmed here by one representative run. Help and the version come from dist/front.cjs
+//   (src/cli/Front.ts, cached the same way) and dist/specs.json (the commands' declarations
+//   as data) without loading the CLI.
+// - dist/yaml.cjs: the YAML library, which the CLI loads (cached the same way) only to read
+//   a configuration file.
 // - dist/test/: the fault-injection build for the test suite only (not published): the same
 //   CLI with the TROP_TEST_CHECKPOINT hook (src/cli/FaultHook.ts), which dist/trop.cjs is
 //   built without (src/cli/NoFaultHook.ts in its place), and a copy of the launcher and front.
@@ -38,14 +40,6 @@ const dropUnused = {
 }
 
 /**
- * Modules most runs never call: yaml (only when a configuration file exists), the sockets
- * of the occupancy probes, child processes (`exec`), crypto (temporary file names) and tty
- * (is a stream a terminal: progress lines, the aligned list).
- * In the CLI bundle each becomes a facade of functions that load the real module on their
- * first call, so a run that never calls them never loads them. Only functions are
- * exported: importing anything else from these modules fails the build.
- */
-/**
  * Node's fs, path and os, imported by dozens of modules of the bundle: esbuild gives
  * each importer its own copy of the module's properties (`__toESM`, ~100 getters for fs),
  * which costs a few ms of every start. Here each is one shared module of named constants
@@ -74,6 +68,16 @@ const sharedBuiltins = {
   }
 }
 
+/**
+ * Modules most runs never call: yaml (only when a configuration file exists), the sockets
+ * of the occupancy probes, child processes (`exec`), crypto (temporary file names) and tty
+ * (is a stream a terminal: progress lines, the aligned list).
+ * In the CLI bundle each becomes a facade of functions that load the real module on their
+ * first call, so a run that never calls them never loads them. Only functions are
+ * exported: importing anything else from these modules fails the build. yaml is loaded
+ * from its own bundle, dist/yaml.cjs, through its own code cache (src/CodeCache.ts): in the
+ * CLI's, its compiled code would be read by every run.
+ */
 const LAZY = /^(yaml|node:crypto|node:child_process|node:dgram|node:net|node:tty)$/
 const lazyModules = {
   name: "lazy-modules",
@@ -82,11 +86,18 @@ const lazyModules = {
     b.onLoad({ filter: /.*/, namespace: "lazy" }, async (args) => {
       const real = await import(args.path)
       const names = Object.keys(real).filter((name) => name !== "default" && typeof real[name] === "function")
+      const loader = args.path === "yaml"
+        ? [
+          `import { runCached } from ${JSON.stringify(resolve("src/CodeCache.ts"))}`,
+          `import { join } from "node:path"`,
+          `let real\nconst load = () => (real ??= runCached(join(__dirname, "yaml.cjs")))`
+        ].join("\n")
+        : `let real\nconst load = () => (real ??= require(${JSON.stringify(args.path)}))`
       return {
         loader: "js",
         resolveDir: process.cwd(),
         contents: [
-          `let real\nconst load = () => (real ??= require(${JSON.stringify(args.path)}))`,
+          loader,
           // `new.target`: classes (yaml's LineCounter) are constructed through the facade too.
           ...names.map((name) => `export function ${name}(...a) { return new.target ? new (load().${name})(...a) : load().${name}(...a) }`)
         ].join("\n")
@@ -179,18 +190,17 @@ await Promise.all([
     plugins: [lazyModules]
   }),
   build({ ...common, entryPoints: ["src/cli/Front.ts"], outfile: "dist/front.cjs", format: "cjs" }),
+  build({ ...common, entryPoints: [createRequire(import.meta.url).resolve("yaml")], outfile: "dist/yaml.cjs", format: "cjs" }),
   writeSpecs("dist/specs.json")
 ])
 chmodSync("dist/bin.cjs", 0o755)
 if (readFileSync("dist/trop.cjs", "utf8").includes("TROP_TEST_CHECKPOINT")) throw new Error("dist/trop.cjs contains the test hook")
 
-// Warm the code caches with real runs in a throwaway project. The CLI's: a group of three
-// services from a trop.yaml, so the cache also holds the YAML parser and the allocation
-// with probes (the functions a run compiles are what the cache keeps). Measured: no slower
-// for a plain `reserve` than a cache warmed by one, and faster wherever a trop.yaml exists.
-// The front's: `help reserve`.
-rmSync("dist/trop.cjs.cache", { force: true })
-rmSync("dist/front.cjs.cache", { force: true })
+// Warm the code caches with real runs in a throwaway project. The CLI's and the YAML
+// library's: a group of three services from a trop.yaml, so the CLI's cache also holds the
+// allocation with probes (the functions a run compiles are what the cache keeps). The
+// front's: `help reserve`.
+for (const file of ["trop.cjs.cache", "front.cjs.cache", "yaml.cjs.cache"]) rmSync(join("dist", file), { force: true })
 const scratch = mkdtempSync(join(tmpdir(), "trop-build-"))
 try {
   writeFileSync(join(scratch, "trop.yaml"), "project: warm\nreservations:\n  services:\n    web: {}\n    api:\n      offset: 1\n    db:\n      offset: 2\n")
@@ -219,8 +229,8 @@ const node = (args) =>
 // directory; its code cache is made by the first test that runs it.
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
 await Promise.all([node([tsc, "-p", "tsconfig.build.json"]), cli("dist/test/trop.cjs", [sharedBuiltins, dropUnused, lazyModules, effectOnNode])])
-for (const file of ["bin.cjs", "front.cjs", "specs.json"]) copyFileSync(join("dist", file), join("dist/test", file))
-for (const file of ["trop.cjs.cache", "front.cjs.cache"]) rmSync(join("dist/test", file), { force: true })
+for (const file of ["bin.cjs", "front.cjs", "specs.json", "yaml.cjs"]) copyFileSync(join("dist", file), join("dist/test", file))
+for (const file of ["trop.cjs.cache", "front.cjs.cache", "yaml.cjs.cache"]) rmSync(join("dist/test", file), { force: true })
 
 /** Every file under `directory`, relative to it. */
 const walk = (directory) =>
