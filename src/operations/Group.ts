@@ -238,9 +238,9 @@ export const plan = (
       })
     }
     const scan = { min: base, max: settings.range.max }
-    const rows = yield* Reservations.all
-    // Tagged rows at exactly this path are the stored group, whoever made them.
-    const stored = rows.filter((r) => r.key.path === path && Option.isSome(r.key.tag))
+    // Tagged rows at exactly this path are the stored group, whoever made them. A refresh
+    // reads only them (as trop 0.2.0 does); an allocation reads every row below.
+    const stored = yield* Reservations.groupAt(path)
     if (stored.length > 0) {
       const compatible = compatibility(stored, request.services, scan)
       if (Either.isRight(compatible)) {
@@ -280,8 +280,8 @@ export const plan = (
     // A forced replacement keeps the stored metadata the request does not set, if unambiguous.
     const project = Option.isSome(request.project) ? request.project : yield* agreed(stored, "project", (r) => r.project)
     const task = Option.isSome(request.task) ? request.task : yield* agreed(stored, "task", (r) => r.task)
-    const replaced = new Set(stored)
-    const others = rows.filter((r) => !replaced.has(r))
+    // Every other row holds its port; the stored group's, replaced, free theirs.
+    const others = (yield* Reservations.all).filter((r) => !(r.key.path === path && Option.isSome(r.key.tag)))
     const availability: Availability = {
       reserved: new Set(others.map((r) => r.port)),
       exclusions: settings.exclusions,

@@ -417,6 +417,11 @@ export const byKey = (key: ReservationKey): Effect.Effect<Option.Option<Reservat
       Effect.map((rows) => Option.fromNullable(rows[0]))
     ))
 
+/** The tagged reservations at exactly `path`: the group stored there, if any. */
+export const groupAt = (path: AbsolutePath): Effect.Effect<ReadonlyArray<Reservation>, StoreError, SqlClient.SqlClient> =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    execute(sql, sql<StoredRow>`${selectRows(sql)} WHERE path = ${path} AND tag <> ''`).pipe(Effect.flatMap(decodeAll)))
+
 /** The reservation holding this port, if any. */
 export const byPort = (port: Port.Port): Effect.Effect<Option.Option<Reservation>, StoreError, SqlClient.SqlClient> =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>

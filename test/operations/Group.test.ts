@@ -16,6 +16,7 @@ import * as Reservations from "../../src/store/Reservations.js"
 import { abs, freshDatabase, port, project, range, reservation, settings, tag, task } from "../fixtures/Fixtures.js"
 import { render } from "../../src/cli/Exit.js"
 import { StickyFieldChange } from "../../src/domain/Errors.js"
+import { committed, connect } from "../support/sqlite.js"
 
 /** How the CLI prints a sticky-field error (the library's error carries data, the CLI names flags). */
 const cliText = (e: { readonly _tag: string }) => e instanceof StickyFieldChange ? render(e) : `not sticky: ${e._tag}`
@@ -752,4 +753,43 @@ describe("plans as a dry run shows them (docs/concepts.md)", () => {
     const tags = ["é", "a", "\u{1F600}", "\uFF21", "Z", "10", "9"]
     expect([...tags].sort(Group.byTag)).toEqual(["10", "9", "Z", "a", "é", "\uFF21", "\u{1F600}"])
   })
+})
+
+describe("which rows a group reads (docs/concepts.md): a refresh only its own, an allocation every one", () => {
+  /** A row of another directory that fails decoding (a negative created_at), written past the CHECK constraints. */
+  const damageAnother = (file: string, other: AbsolutePath) =>
+    Effect.gen(function*() {
+      const db = yield* connect(file)
+      db.pragma("ignore_check_constraints = ON")
+      db.prepare("INSERT INTO reservations (path, tag, port, project, task, created_at, last_used_at) VALUES (?, '', 5090, NULL, NULL, -5, 1)")
+        .run(other)
+    })
+
+  it.scoped("a refresh succeeds beside a damaged row of another directory (as trop 0.2.0), and leaves it alone", () =>
+    Effect.gen(function*() {
+      const { dir, file, sql } = yield* freshDatabase
+      const app = abs(nodePath.join(dir, "app"))
+      fs.mkdirSync(app)
+      yield* at(T0)
+      const services = [svc("api", { offset: 1 }), svc("web")]
+      yield* reserveGroup(sql, request(app, abs(dir), services), small())
+      yield* damageAnother(file, abs(nodePath.join(dir, "other")))
+      yield* at(T0 + 60)
+      const refreshed = yield* reserveGroup(sql, request(app, abs(dir), services), small())
+      expect(refreshed._tag).toBe("Refresh")
+      expect(mappingOf(refreshed)).toEqual({ api: 5001, web: 5000 })
+      expect(committed(file, "SELECT last_used_at FROM reservations WHERE path = '" + app + "' ORDER BY tag")).toEqual([T0 + 60, T0 + 60])
+      expect(committed(file, "SELECT created_at FROM reservations WHERE port = 5090")).toEqual([-5])
+    }))
+
+  it.scoped("an allocation still reads every row: the damaged row fails it (DatabaseCorrupt) and nothing is written", () =>
+    Effect.gen(function*() {
+      const { dir, file, sql } = yield* freshDatabase
+      const app = abs(nodePath.join(dir, "app"))
+      fs.mkdirSync(app)
+      yield* damageAnother(file, abs(nodePath.join(dir, "other")))
+      const failed = yield* Effect.flip(reserveGroup(sql, request(app, abs(dir), [svc("web")]), small()))
+      expect(failed._tag).toBe("DatabaseCorrupt")
+      expect(committed(file, "SELECT count(*) FROM reservations")).toEqual([1])
+    }))
 })
