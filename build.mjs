@@ -196,23 +196,37 @@ await Promise.all([
 chmodSync("dist/bin.cjs", 0o755)
 if (readFileSync("dist/trop.cjs", "utf8").includes("TROP_TEST_CHECKPOINT")) throw new Error("dist/trop.cjs contains the test hook")
 
-// Warm the code caches with real runs in a throwaway project. The CLI's and the YAML
-// library's: a group of three services from a trop.yaml, so the CLI's cache also holds the
-// allocation with probes (the functions a run compiles are what the cache keeps). The
-// front's: `help reserve`.
+// Warm the code caches with real runs in a throwaway directory. The first run makes each
+// cache; the runs after it add what they compile (scripts/warm-code-cache.cjs). A cache
+// keeps the functions that were compiled, so the runs cover the everyday paths: a group from
+// a trop.yaml (allocation with probes, the YAML library in its own cache) and its refresh,
+// a plain reserve of a new key (Git inference) and of an existing one, and `help reserve`
+// for the front.
 for (const file of ["trop.cjs.cache", "front.cjs.cache", "yaml.cjs.cache"]) rmSync(join("dist", file), { force: true })
 const scratch = mkdtempSync(join(tmpdir(), "trop-build-"))
 try {
-  writeFileSync(join(scratch, "trop.yaml"), "project: warm\nreservations:\n  services:\n    web: {}\n    api:\n      offset: 1\n    db:\n      offset: 2\n")
-  for (const args of [["--data-dir", join(scratch, "data"), "reserve-group", "trop.yaml"], ["help", "reserve"]]) {
-    execFileSync(process.execPath, [resolve("dist/bin.cjs"), ...args], {
-      cwd: scratch,
+  const project = join(scratch, "project")
+  const plain = join(scratch, "plain")
+  for (const dir of [project, plain]) mkdirSync(dir)
+  writeFileSync(join(project, "trop.yaml"), "project: warm\nreservations:\n  services:\n    web: {}\n    api:\n      offset: 1\n    db:\n      offset: 2\n")
+  const data = ["--data-dir", join(scratch, "data")]
+  const runs = [
+    [project, [...data, "reserve-group", "trop.yaml"]],
+    [project, [...data, "reserve-group", "trop.yaml"]],
+    [plain, [...data, "reserve"]],
+    [plain, [...data, "reserve"]],
+    [scratch, ["help", "reserve"]]
+  ]
+  for (const [i, [cwd, args]] of runs.entries()) {
+    const preload = i === 0 ? [] : ["-r", resolve("scripts/warm-code-cache.cjs")]
+    execFileSync(process.execPath, [...preload, resolve("dist/bin.cjs"), ...args], {
+      cwd,
       stdio: "ignore",
       env: { PATH: process.env.PATH ?? "", HOME: scratch }
     })
   }
 } catch {
-  // No cache yet; the first real run makes it.
+  // No cache yet, or a smaller one; the first real run without one makes it.
 } finally {
   rmSync(scratch, { recursive: true, force: true })
 }
