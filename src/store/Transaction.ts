@@ -166,38 +166,40 @@ const logHeld = (outcome: "committed" | "rolled back", waiting: bigint, acquired
     )
   )
 
+/** After the body: COMMIT (a failed one rolls back), then the diagnostic line. */
+const finish = <A, E, F>(
+  conn: Connection,
+  exit: Exit.Exit<A, E>,
+  own: (error: SqlError) => F,
+  waiting: bigint,
+  acquired: bigint
+): Effect.Effect<A, E | F> => {
+  const rolledBack = <B, G>(result: Effect.Effect<B, G>) =>
+    rollback(conn).pipe(Effect.zipRight(logHeld("rolled back", waiting, acquired)), Effect.zipRight(result))
+  if (Exit.isFailure(exit)) return rolledBack(exit)
+  return Effect.flatMap(Effect.exit(Effect.mapError(exec(conn, "COMMIT", COMMIT_FAILED), own)), (committed) =>
+    Exit.isFailure(committed)
+      ? rolledBack(Effect.failCause(committed.cause))
+      : Effect.as(logHeld("committed", waiting, acquired), exit.value))
+}
+
+// Plain combinators rather than a generator: a transaction wraps every call of the library.
 const transaction = <A, E, R, F>(
   client: SqlClient.SqlClient,
   body: (level: Level) => Effect.Effect<A, E, R>,
   own: (error: SqlError) => F
 ): Effect.Effect<A, E | F, R> =>
   Effect.uninterruptibleMask((restore) =>
-    Effect.gen(function*() {
-      const scope = yield* Scope.make()
-      const result = yield* Effect.exit(Effect.gen(function*() {
-        // The connection this fiber holds, or the client's, held until the scope closes.
-        const conn = yield* restore(Effect.mapError(Scope.extend(connection(client), scope), own))
+    Effect.scopedWith((scope) =>
+      // The connection this fiber holds, or the client's, held until the scope closes.
+      Effect.flatMap(restore(Effect.mapError(Scope.extend(connection(client), scope), own)), (conn) => {
         const waiting = process.hrtime.bigint()
-        const acquired = yield* Effect.mapError(begin(conn, budgets.get(client)), own)
-        const level: Level = { client, conn, depth: 0, lock: yield* Effect.makeSemaphore(1) }
-        const exit = yield* Effect.exit(restore(body(level)))
-        if (Exit.isFailure(exit)) {
-          yield* rollback(conn)
-          yield* logHeld("rolled back", waiting, acquired)
-          return yield* exit
-        }
-        const committed = yield* Effect.exit(Effect.mapError(exec(conn, "COMMIT", COMMIT_FAILED), own))
-        if (Exit.isFailure(committed)) {
-          yield* rollback(conn)
-          yield* logHeld("rolled back", waiting, acquired)
-          return yield* Effect.failCause(committed.cause)
-        }
-        yield* logHeld("committed", waiting, acquired)
-        return exit.value
-      }))
-      yield* Scope.close(scope, result)
-      return yield* result
-    })
+        return Effect.flatMap(Effect.mapError(begin(conn, budgets.get(client)), own), (acquired) => {
+          const level: Level = { client, conn, depth: 0, lock: Effect.unsafeMakeSemaphore(1) }
+          return Effect.flatMap(Effect.exit(restore(body(level))), (exit) => finish(conn, exit, own, waiting, acquired))
+        })
+      })
+    )
   )
 
 const savepoint = <A, E, R, F>(
