@@ -106,6 +106,7 @@ describe("the published package", () => {
         "dist/trop.cjs",
         "dist/front.cjs",
         "dist/specs.json",
+        "dist/yaml.cjs",
         "dist/lib/index.js",
         "dist/lib/index.d.ts",
         "dist/lib/promise.js",

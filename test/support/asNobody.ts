@@ -101,7 +101,7 @@ const install = (): Nobody | string => {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "trop-nobody-")))
   try {
     fs.chmodSync(root, 0o755)
-    for (const file of ["bin.cjs", "trop.cjs", "trop.cjs.cache"]) {
+    for (const file of ["bin.cjs", "trop.cjs", "trop.cjs.cache", "yaml.cjs", "yaml.cjs.cache"]) {
       const from = path.join(repo, "dist", file)
       if (file.endsWith(".cache") && !fs.existsSync(from)) continue
       copyReadable(from, path.join(root, "dist", file))
