@@ -22,6 +22,7 @@
 import { build } from "esbuild"
 import { execFileSync, spawn } from "node:child_process"
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { randomBytes } from "node:crypto"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { dirname, join, relative, resolve } from "node:path"
@@ -177,8 +178,22 @@ const writeSpecs = async (outfile) => {
   }
 }
 
+/**
+ * This build's identity, in the CLI bundles: decoded configuration files that an earlier
+ * build kept in a data directory are not used by this one (src/config/DecodedCache.ts).
+ */
+const BUILD = randomBytes(8).toString("hex")
+
 const cli = (outfile, plugins) =>
-  build({ ...common, entryPoints: ["src/bin.ts"], outfile, format: "cjs", external: ["better-sqlite3"], plugins })
+  build({
+    ...common,
+    entryPoints: ["src/bin.ts"],
+    outfile,
+    format: "cjs",
+    external: ["better-sqlite3"],
+    define: { __TROP_BUILD__: JSON.stringify(BUILD) },
+    plugins
+  })
 await Promise.all([
   cli("dist/trop.cjs", [sharedBuiltins, dropUnused, lazyModules, effectOnNode, withoutFaultHook]),
   build({

@@ -9,6 +9,7 @@ import { addExclusions, setMax, setMaxOffset, setMin } from "./Effective.js"
 import type { ConfigFile } from "./FileSchema.js"
 import type { FileKind } from "./Validate.js"
 import { exclusionEntry, fileProblems } from "./Validate.js"
+import * as DecodedCache from "./DecodedCache.js"
 import { decodeConfig, parseYaml } from "./Yaml.js"
 
 /** One configuration file, read, decoded and validated on its own. */
@@ -40,14 +41,25 @@ export const readText = (path: string): Effect.Effect<string, InvalidConfigurati
 
 /**
  * Reads and decodes one file (docs/configuration.md): read failures, YAML and schema errors
- * (`validation error for '<file>': Invalid YAML: ...`). Its rules are not checked yet.
+ * (`validation error for '<file>': Invalid YAML: ...`). Its rules are not checked yet. With a
+ * `cache`, a file decoded before with the same text is not decoded again (DecodedCache.ts).
  */
-export const parse = (path: string, kind: FileKind): Effect.Effect<LoadedFile, InvalidConfiguration> =>
-  Effect.flatMap(readText(path), (text) =>
-    Either.match(Either.flatMap(parseYaml(text), (parsed) => decodeConfig(parsed, { all: false })), {
+export const parse = (
+  path: string,
+  kind: FileKind,
+  cache?: DecodedCache.Cache
+): Effect.Effect<LoadedFile, InvalidConfiguration> =>
+  Effect.flatMap(readText(path), (text) => {
+    const cached = cache === undefined ? undefined : DecodedCache.lookup(cache, path, text)
+    if (cached !== undefined) return Effect.succeed({ path, kind, ...cached })
+    return Either.match(Either.flatMap(parseYaml(text), (parsed) => decodeConfig(parsed, { all: false })), {
       onLeft: ([message]) => Effect.fail(invalidField(path, undefined, `Invalid YAML: ${message}`)),
-      onRight: ({ clearsReservations, config }) => Effect.succeed({ path, kind, config, clearsReservations })
-    }))
+      onRight: (decoded) => {
+        if (cache !== undefined) DecodedCache.remember(cache, path, text, decoded)
+        return Effect.succeed({ path, kind, config: decoded.config, clearsReservations: decoded.clearsReservations })
+      }
+    })
+  })
 
 /**
  * The rules of one decoded file on its own (docs/configuration.md): the first problem, as

@@ -9,6 +9,7 @@ import type { ProjectFiles } from "./Discovery.js"
 import { discover, LOCAL_FILE, PROJECT_FILE, projectFilesIn } from "./Discovery.js"
 import type { Environment } from "./Env.js"
 import type { LoadedFile } from "./Files.js"
+import * as DecodedCache from "./DecodedCache.js"
 import * as Files from "./Files.js"
 import type { Resolved } from "./Resolve.js"
 import { resolveAll } from "./Resolve.js"
@@ -55,14 +56,15 @@ export const load = (
     let userFile = Option.none<string>()
     let project = Option.none<ProjectFiles>()
     if (scope._tag !== "EnvironmentOnly") {
+      const cache = DecodedCache.of(scope.dataDir)
       const user = scope.dataDir === undefined ? undefined : userConfigPath(scope.dataDir)
       if (user !== undefined && fs.existsSync(user)) {
-        files.push(yield* Files.parse(user, "user"))
+        files.push(yield* Files.parse(user, "user", cache))
         userFile = Option.some(user)
       }
       project = scope._tag === "Discover" ? discover(scope.cwd) : namedProjectFiles(scope.file)
       for (const path of Option.match(project, { onNone: () => [], onSome: (p) => [p.project, p.local] })) {
-        if (Option.isSome(path)) files.push(yield* Files.parse(path.value, "project"))
+        if (Option.isSome(path)) files.push(yield* Files.parse(path.value, "project", cache))
       }
       for (const file of files) yield* Files.check(file)
     }

@@ -304,3 +304,25 @@ describe("configuration scope per command (docs/configuration.md)", () => {
     expect(exists(sb.dataDir)).toBe(false)
   })
 })
+
+describe("decoded configuration files kept in <data-dir>/cache (docs/configuration.md)", () => {
+  it("a file is kept once decoded, and an edit takes effect on the next run", () => {
+    fs.mkdirSync(sb.dataDir, { recursive: true })
+    projectFile("ports:\n  min: 31940\n  max: 31999\n")
+    expect(plannedPort()).toBe(31940)
+    const cache = path.join(sb.dataDir, "cache")
+    expect(fs.readdirSync(cache)).toHaveLength(1)
+    expect(plannedPort()).toBe(31940)
+    projectFile("ports:\n  min: 31950\n  max: 31999\n")
+    expect(plannedPort()).toBe(31950)
+    userConfig("excluded_ports: [31950]\n")
+    expect(plannedPort()).toBe(31951)
+    expect(fs.readdirSync(cache)).toHaveLength(2)
+  })
+
+  it("without a data directory, nothing is created for it", () => {
+    projectFile("ports:\n  min: 31960\n  max: 31999\n")
+    expect(plannedPort()).toBe(31960)
+    expect(exists(sb.dataDir)).toBe(false)
+  })
+})
