@@ -48,13 +48,17 @@ export class HeldConnection extends Context.Tag("trop/HeldConnection")<HeldConne
 const held = (client: SqlClient.SqlClient, conn: Connection, depth: number) =>
   Context.make(HeldConnection, { client, conn }).pipe(Context.add(SqlClient.TransactionConnection, [conn, depth] as const))
 
+/** The connection of `client` this fiber holds, if any. */
+const heldBy = (client: SqlClient.SqlClient): Effect.Effect<Connection | undefined> =>
+  Effect.map(Effect.serviceOption(HeldConnection), (held) =>
+    Option.isSome(held) && held.value.client === client ? held.value.conn : undefined)
+
 /**
  * The connection of `client` this fiber holds, else the client's (with its semaphore)
  * held until the current scope closes.
  */
 export const connection = (client: SqlClient.SqlClient): Effect.Effect<Connection, SqlError, Scope.Scope> =>
-  Effect.flatMap(Effect.serviceOption(HeldConnection), (held) =>
-    Option.isSome(held) && held.value.client === client ? Effect.succeed(held.value.conn) : client.reserve)
+  Effect.flatMap(heldBy(client), (conn) => conn === undefined ? client.reserve : Effect.succeed(conn))
 
 /**
  * Runs `effect` holding the connection of `client`, taken once for all of its statements:
@@ -273,10 +277,10 @@ export const execute = <A extends object>(
   sql: SqlClient.SqlClient,
   statement: Statement.Statement<A>
 ): Effect.Effect<ReadonlyArray<A>, SqlError> =>
-  Effect.flatMap(Effect.serviceOption(HeldConnection), (held) => {
-    if (Option.isNone(held) || held.value.client !== sql) return statement
+  Effect.flatMap(heldBy(sql), (conn) => {
+    if (conn === undefined) return statement
     const [text, params] = statement.compile()
-    return held.value.conn.execute(text, params, undefined) as Effect.Effect<ReadonlyArray<A>, SqlError>
+    return conn.execute(text, params, undefined) as Effect.Effect<ReadonlyArray<A>, SqlError>
   })
 
 /**
@@ -284,10 +288,8 @@ export const execute = <A extends object>(
  * the client; prepared as it runs (see `exec`), outside the client's statement cache.
  */
 export const pragma = (sql: SqlClient.SqlClient, setting: string): Effect.Effect<void, SqlError> =>
-  Effect.flatMap(Effect.serviceOption(HeldConnection), (held) =>
-    Option.isSome(held) && held.value.client === sql
-      ? exec(held.value.conn, `PRAGMA ${setting}`)
-      : Effect.asVoid(sql.unsafe(`PRAGMA ${setting}`).unprepared))
+  Effect.flatMap(heldBy(sql), (conn) =>
+    conn === undefined ? Effect.asVoid(sql.unsafe(`PRAGMA ${setting}`).unprepared) : exec(conn, `PRAGMA ${setting}`))
 
 /**
  * `effect` with no transaction of any client in scope. @effect/sql's clients share one
