@@ -1,4 +1,3 @@
-import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import { createExclusive, PRIVATE_FILE_MODE } from "../paths/AtomicWrite.js"
@@ -46,11 +45,17 @@ interface Entry {
   readonly decoded: DecodedConfig
 }
 
-/** FNV-1a (32 bits) of the path, in hex: a file name per configuration file; collisions are misses. */
+/** Entry files at most: worktrees come and go, and each entry is kept until another takes its slot. */
+const SLOTS = 4096
+
+/**
+ * The entry file of a path: one of SLOTS, by FNV-1a of the path, so the cache stays small
+ * however many directories trop has seen. Two paths in one slot take turns (misses only).
+ */
 const nameOf = (path: string): string => {
   let hash = 0x811c9dc5
   for (let i = 0; i < path.length; i++) hash = Math.imul(hash ^ path.charCodeAt(i), 0x01000193)
-  return `config-${(hash >>> 0).toString(16).padStart(8, "0")}.json`
+  return `config-${((hash >>> 0) % SLOTS).toString(16).padStart(3, "0")}.json`
 }
 
 /** Strings, finite numbers, booleans, arrays and plain objects only: what JSON gives back unchanged. */
@@ -88,15 +93,16 @@ export const lookup = (cache: Cache, path: string, text: string): DecodedConfig 
 
 /**
  * Keeps what `path` decoded to, when the cache's data directory exists (the cache directory
- * is made 0700, the entry 0600). The entry is written under a random name, created
- * exclusively (nothing planted can redirect it), and renamed over the old one, so a reader
- * sees a whole entry or none.
+ * is made 0700, the entry 0600). The entry is written under a name of this process, created
+ * exclusively (whatever is already there makes it give up), and renamed over the old one,
+ * so a reader sees a whole entry or none.
  */
 export const remember = (cache: Cache, path: string, text: string, decoded: DecodedConfig): void => {
   if (text.length > LARGEST_TEXT || !isPlain(decoded.config)) return
   const entry: Entry = { build: cache.build, path, text, decoded }
   const target = nodePath.join(cache.directory, nameOf(path))
-  const temporary = `${target}.${crypto.randomBytes(8).toString("hex")}.tmp`
+  // No crypto for the name (loading it costs a run a millisecond): the directory is private.
+  const temporary = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
   let created = false
   try {
     if (!fs.statSync(nodePath.dirname(cache.directory)).isDirectory()) return
