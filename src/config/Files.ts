@@ -42,7 +42,7 @@ export const readText = (path: string): Effect.Effect<string, InvalidConfigurati
 /**
  * Reads and decodes one file (docs/configuration.md): read failures, YAML and schema errors
  * (`validation error for '<file>': Invalid YAML: ...`). Its rules are not checked yet. With a
- * `cache`, a file decoded before with the same text is not decoded again (DecodedCache.ts).
+ * `cache`, a text decoded before is not decoded again (DecodedCache.ts).
  */
 export const parse = (
   path: string,
@@ -50,12 +50,12 @@ export const parse = (
   cache?: DecodedCache.Cache
 ): Effect.Effect<LoadedFile, InvalidConfiguration> =>
   Effect.flatMap(readText(path), (text) => {
-    const cached = cache === undefined ? undefined : DecodedCache.lookup(cache, path, text)
+    const cached = cache === undefined ? undefined : DecodedCache.lookup(cache, text)
     if (cached !== undefined) return Effect.succeed({ path, kind, ...cached })
     return Either.match(Either.flatMap(parseYaml(text), (parsed) => decodeConfig(parsed, { all: false })), {
       onLeft: ([message]) => Effect.fail(invalidField(path, undefined, `Invalid YAML: ${message}`)),
       onRight: (decoded) => {
-        if (cache !== undefined) DecodedCache.remember(cache, path, text, decoded)
+        if (cache !== undefined) DecodedCache.remember(cache, text, decoded)
         return Effect.succeed({ path, kind, config: decoded.config, clearsReservations: decoded.clearsReservations })
       }
     })

@@ -11,7 +11,7 @@ import { tempDirScoped } from "../fixtures/Fixtures.js"
 /**
  * The cache of decoded configuration files (src/config/DecodedCache.ts) against real files:
  * a kept file decodes to exactly what the YAML decodes to, and an entry is used only for
- * the same path, the same text and the same build.
+ * the same text and the same build, whichever file has it.
  */
 
 const CONFIGS = [
@@ -67,7 +67,7 @@ describe("a kept file decodes to what its YAML decodes to", () => {
 })
 
 describe("when an entry is used", () => {
-  it.scoped("the same path, text and build: the entry's value is what the run sees", () =>
+  it.scoped("the same text and build: the entry's value is what the run sees, for any file of that text", () =>
     Effect.gen(function*() {
       const { cache, file } = yield* world("project: real\n")
       yield* Files.parse(file, "project", cache)
@@ -75,6 +75,12 @@ describe("when an entry is used", () => {
         entry.decoded.config.project = "kept"
       })
       expect((yield* Files.parse(file, "project", cache)).config.project).toBe("kept")
+      // Another worktree's file with the same text.
+      const other = nodePath.join(nodePath.dirname(file), "other", "trop.yaml")
+      fs.mkdirSync(nodePath.dirname(other))
+      fs.copyFileSync(file, other)
+      const loaded = yield* Files.parse(other, "project", cache)
+      expect({ path: loaded.path, project: loaded.config.project }).toEqual({ path: other, project: "kept" })
     }))
 
   it.scoped("an edited file is decoded afresh (and kept again)", () =>
