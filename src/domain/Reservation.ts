@@ -9,6 +9,7 @@ import { ReservationKey } from "./ReservationKey.js"
 /** Whole Unix seconds, UTC, within the range trop can store and display (docs/database.md). */
 export const UnixSeconds = Schema.Int.pipe(Schema.between(0, 8210298412799), Schema.brand("trop/UnixSeconds"))
 export type UnixSeconds = typeof UnixSeconds.Type
+const isUnixSeconds = Schema.is(UnixSeconds)
 
 /**
  * "Now" in whole seconds (sub-seconds truncated), captured once per command. A clock
@@ -18,7 +19,7 @@ export const currentTime: Effect.Effect<UnixSeconds, InvalidValue> = Effect.flat
   Clock.currentTimeMillis,
   (ms) => {
     const seconds = Math.floor(ms / 1000)
-    if (Schema.is(UnixSeconds)(seconds)) return Effect.succeed(seconds)
+    if (isUnixSeconds(seconds)) return Effect.succeed(seconds)
     return Effect.fail(
       new InvalidValue({
         field: "timestamp",

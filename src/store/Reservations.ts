@@ -117,8 +117,8 @@ const decode = (row: StoredRow): Either.Either<Reservation, DatabaseCorrupt> =>
         Port.isPort(n) ? Either.right(n) : Either.left("port must be an integer in 1..=65535")),
       (r) => ["port", r] as const
     ),
-    project: Either.mapLeft(decodeOptional(Schema.is(Project))(row.project, row.project_type), (r) => ["project", r] as const),
-    task: Either.mapLeft(decodeOptional(Schema.is(Task))(row.task, row.task_type), (r) => ["task", r] as const),
+    project: Either.mapLeft(decodeOptional(isProject)(row.project, row.project_type), (r) => ["project", r] as const),
+    task: Either.mapLeft(decodeOptional(isTask)(row.task, row.task_type), (r) => ["task", r] as const),
     createdAt: Either.mapLeft(decodeTimestamp(row.created_at, row.created_at_type), (r) => ["created_at", r] as const),
     lastUsedAt: Either.mapLeft(decodeTimestamp(row.last_used_at, row.last_used_at_type), (r) =>
       ["last_used_at", r] as const)
