@@ -3,7 +3,7 @@
 //   hundreds); better-sqlite3 stays external (native addon).
 // - dist/bin.cjs: the `trop` executable, which runs dist/trop.cjs through V8's code cache
 //   (src/launch.ts, src/CodeCache.ts); the cache (dist/trop.cjs.cache, not published) is
-//   warmed here by one representative run. Help and the version come from dist/front.cjs
+//   warmed here by a few representative runs. Help and the version come from dist/front.cjs
 //   (src/cli/Front.ts, cached the same way) and dist/specs.json (the commands' declarations
 //   as data) without loading the CLI.
 // - dist/yaml.cjs: the YAML library, which the CLI loads (cached the same way) only to read

@@ -1,7 +1,7 @@
 /**
  * Runs a CommonJS bundle of dist/ through V8's code cache: compiling a bundle from scratch
  * costs more than a whole `trop reserve`, so the compiled code is kept in `<file>.cache`
- * (made by the build's warm-up run, remade on the first run whenever V8 rejects it, e.g.
+ * (made by the build's warm-up runs, remade on the first run whenever V8 rejects it, e.g.
  * after a Node upgrade). Used by the launcher for the CLI (dist/trop.cjs) and the help
  * front (dist/front.cjs), and by the CLI for the YAML library (dist/yaml.cjs), which most
  * runs never load: kept apart, its compiled code is not in every run's cache.

@@ -1,7 +1,7 @@
 /**
  * The `trop` executable (dist/bin.cjs, CommonJS: it starts a few ms sooner than an ES module).
  * It runs the bundled CLI (dist/trop.cjs) through V8's code cache (CodeCache.ts): compiling
- * the ~0.6 MB bundle from scratch costs more than the whole rest of a `trop reserve`. Help
+ * the ~0.5 MB bundle from scratch costs more than the whole rest of a `trop reserve`. Help
  * and the version are answered before that, from the declarations alone (cli/Front.ts,
  * dist/front.cjs, cached the same way). Nothing else belongs here.
  */
