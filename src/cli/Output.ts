@@ -6,8 +6,9 @@ import { CliIoError } from "./Errors.js"
 import { isBrokenPipe, writeAll } from "./Write.js"
 
 /**
- * The reader of stdout went away (EPIPE: `trop list | head -1`). Not an error: the command
- * stops where it is and trop exits 0 without a word, as Unix tools do (Main).
+ * The reader of stdout went away (`trop list | head -1`; EPIPE or ECONNRESET, Write.ts). Not
+ * an error: the command stops where it is and trop exits 0 without a word, as Unix tools do
+ * (Main).
  */
 export class StdoutClosed extends Data.TaggedError("StdoutClosed")<{}> {}
 

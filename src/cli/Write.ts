@@ -17,5 +17,10 @@ export const writeAll = (fd: number, text: string) => {
   }
 }
 
-/** The reader of the pipe went away (`trop list | head -1`). */
-export const isBrokenPipe = (cause: unknown) => cause instanceof Error && "code" in cause && cause.code === "EPIPE"
+/**
+ * The reader went away (`trop list | head -1`): EPIPE on a pipe; on a socket (Node's
+ * `spawn` gives a child's stdio sockets, and so does ssh) ECONNRESET when the reader left
+ * with data unread, EPIPE after.
+ */
+export const isBrokenPipe = (cause: unknown) =>
+  cause instanceof Error && "code" in cause && (cause.code === "EPIPE" || cause.code === "ECONNRESET")
