@@ -10,6 +10,7 @@ import type { ConfigFile } from "./FileSchema.js"
 import type { FileKind } from "./Validate.js"
 import { exclusionEntry, fileProblems } from "./Validate.js"
 import * as DecodedCache from "./DecodedCache.js"
+import type { DecodedConfig } from "./Yaml.js"
 import { decodeConfig, parseYaml } from "./Yaml.js"
 
 /** One configuration file, read, decoded and validated on its own. */
@@ -50,13 +51,14 @@ export const parse = (
   cache?: DecodedCache.Cache
 ): Effect.Effect<LoadedFile, InvalidConfiguration> =>
   Effect.flatMap(readText(path), (text) => {
+    const loaded = ({ clearsReservations, config }: DecodedConfig) => Effect.succeed({ path, kind, config, clearsReservations })
     const cached = cache === undefined ? undefined : DecodedCache.lookup(cache, text)
-    if (cached !== undefined) return Effect.succeed({ path, kind, ...cached })
+    if (cached !== undefined) return loaded(cached)
     return Either.match(Either.flatMap(parseYaml(text), (parsed) => decodeConfig(parsed, { all: false })), {
       onLeft: ([message]) => Effect.fail(invalidField(path, undefined, `Invalid YAML: ${message}`)),
       onRight: (decoded) => {
         if (cache !== undefined) DecodedCache.remember(cache, text, decoded)
-        return Effect.succeed({ path, kind, config: decoded.config, clearsReservations: decoded.clearsReservations })
+        return loaded(decoded)
       }
     })
   })
