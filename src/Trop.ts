@@ -211,12 +211,15 @@ const service = (b: Backend): TropService => {
   const write = <A, E, R>(name: string, program: Effect.Effect<A, E, R>) =>
     classifyAll(name, timeoutSeconds)(Transaction.run(b.client, (level) => inLevel(level, program), (e): SqlError => e))
 
-  /** A read: plain autocommit (WAL shows the last commit), unless inside a transaction. */
+  /**
+   * A read: plain autocommit on the service's connection (WAL shows the last commit), unless
+   * inside a transaction.
+   */
   const read = <A, E>(name: string, program: Effect.Effect<A, E, SqlClient.SqlClient>) =>
     Effect.flatMap(Effect.serviceOption(Transaction.CurrentTransaction), (current) =>
       Option.exists(current, (level) => level.client === b.client)
         ? write(name, program)
-        : classifyAll(name, timeoutSeconds)(outside(program)))
+        : classifyAll(name, timeoutSeconds)(Transaction.onConnection(b.client)(program)))
 
   /**
    * `program` inside `level`, with what `Transaction.provide(level)` provides and trop's
@@ -229,16 +232,6 @@ const service = (b: Backend): TropService => {
     return Effect.mapInputContext(program, (context: Context.Context<Exclude<R, Provided>>) =>
       Context.merge(context, added) as Context.Context<R>)
   }
-
-  /**
-   * `program` on trop's client outside every transaction, as `Transaction.outsideTransactions`
-   * after providing `SqlClient` makes it, in one change of the context.
-   */
-  const outside = <A, E>(program: Effect.Effect<A, E, SqlClient.SqlClient>) =>
-    Effect.mapInputContext(program, (context: Context.Context<never>) =>
-      Context.add(Context.omit(SqlClient.TransactionConnection)(context), SqlClient.SqlClient, b.client) as Context.Context<
-        SqlClient.SqlClient
-      >)
 
   /** The request decoded, without a fiber step (a plain `Either`): `reserve` is the hot path. */
   const reserveRequest = (raw: ReserveRequest | undefined) =>
@@ -470,7 +463,8 @@ export const make = (options: TropOptions = {}): Effect.Effect<TropService, Trop
     const client = yield* Database.make({
       file: Database.databaseFile(dataDir),
       busyTimeoutSeconds: effective.settings.busyTimeoutSeconds,
-      autoInit: !effective.settings.disableAutoinit
+      autoInit: !effective.settings.disableAutoinit,
+      leased: true
     })
     const services = yield* Layer.build(Layer.merge(Occupancy.layer, GitInfo.layer))
     return service({
@@ -499,7 +493,8 @@ export const makeTest = (options: TestOptions = {}): Effect.Effect<TropService, 
     const client = yield* Database.make({
       file: Database.IN_MEMORY,
       busyTimeoutSeconds: effective.settings.busyTimeoutSeconds,
-      autoInit: true
+      autoInit: true,
+      leased: true
     })
     const git = {
       project: Option.flatMap(Option.fromNullable(options.git?.project), (p) => Either.getRight(projectFromInput(p))),

@@ -26,7 +26,7 @@ import { readSchemaVersion } from "./SchemaVersion.js"
 import { validate } from "./Validation.js"
 import * as SchemaV2 from "./SchemaV2.js"
 import { classify, isBusy, physicalCorruption } from "./SqliteErrors.js"
-import { onConnection, outsideTransactions, pragma, withImmediateTransactions } from "./Transaction.js"
+import { lease, onConnection, outsideTransactions, pragma, withImmediateTransactions } from "./Transaction.js"
 
 /** How to open trop's database. */
 export interface DatabaseOptions {
@@ -36,6 +36,11 @@ export interface DatabaseOptions {
   readonly busyTimeoutSeconds: number
   /** Create the data directory and the database when `trop.db` is missing. */
   readonly autoInit: boolean
+  /**
+   * Hold the connection for the client's lifetime (`Transaction.lease`): for a client that
+   * only trop's code uses, never one handed to an app as its `SqlClient`.
+   */
+  readonly leased?: boolean | undefined
 }
 
 /** A private in-memory database: dry runs plan against it when `trop.db` does not exist. */
@@ -161,6 +166,7 @@ export const make = (options: DatabaseOptions): Effect.Effect<SqlClient.SqlClien
     })
     yield* configure.pipe(
       onConnection(sql),
+      Effect.zipRight(options.leased === true ? lease(sql) : Effect.void),
       Effect.catchTag("SqlError", (e) =>
         Effect.fail(classify(e, { operation: OPENING, timeoutSeconds: options.busyTimeoutSeconds })))
     )

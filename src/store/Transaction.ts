@@ -6,9 +6,11 @@ import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import { BEGIN_FAILED, COMMIT_FAILED, isBusy } from "./SqliteErrors.js"
+import { Turns } from "./Turns.js"
 
 /**
  * Immediate transactions on trop's client. Every mutating operation plans and writes inside
@@ -48,27 +50,98 @@ export class HeldConnection extends Context.Tag("trop/HeldConnection")<HeldConne
 const held = (client: SqlClient.SqlClient, conn: Connection, depth: number) =>
   Context.make(HeldConnection, { client, conn }).pipe(Context.add(SqlClient.TransactionConnection, [conn, depth] as const))
 
-/** The connection of `client` this fiber holds, if any. */
-const heldBy = (client: SqlClient.SqlClient): Effect.Effect<Connection | undefined> =>
-  Effect.map(Effect.serviceOption(HeldConnection), (held) =>
-    Option.isSome(held) && held.value.client === client ? held.value.conn : undefined)
+/** `f` of the fiber's context, in one step (`Effect.contextWithEffect` takes three). */
+const withContext = <A, E, R>(f: (context: Context.Context<never>) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.withFiberRuntime((fiber) => f(fiber.getFiberRef(FiberRef.currentContext)))
+
+/** The connection of `client` held in `context`, if any. */
+const heldIn = (context: Context.Context<never>, client: SqlClient.SqlClient): Connection | undefined => {
+  const held = Context.getOption(context, HeldConnection)
+  return Option.isSome(held) && held.value.client === client ? held.value.conn : undefined
+}
+
+/** A client's connection held for as long as its owner lives (`lease`), taken in turns. */
+interface Lease {
+  readonly conn: Connection
+  readonly turns: Turns
+}
+
+const leases = new WeakMap<SqlClient.SqlClient, Lease>()
 
 /**
- * The connection of `client` this fiber holds, else the client's (with its semaphore)
- * held until the current scope closes.
+ * Holds the connection of `client` until the scope closes. Meanwhile trop's transactions and
+ * `onConnection` runs on `client` take turns on it instead of acquiring it from the client
+ * each time (a Scope and the client's semaphore: about fifty fiber steps, on every call of
+ * the library). For a client that only trop's code uses, as `Trop.make`'s: a statement sent
+ * through the client itself, outside them, would wait until the lease ends.
+ */
+export const lease = (client: SqlClient.SqlClient): Effect.Effect<void, SqlError, Scope.Scope> =>
+  Effect.flatMap(client.reserve, (conn) =>
+    Effect.acquireRelease(
+      Effect.sync(() => void leases.set(client, { conn, turns: new Turns() })),
+      () => Effect.sync(() => void leases.delete(client))
+    ))
+
+/** A connection taken for a run of statements, and what gives it back. */
+interface Taken {
+  readonly conn: Connection
+  readonly release: Effect.Effect<void>
+}
+
+const nothingToRelease: Effect.Effect<void> = Effect.void
+
+/**
+ * The connection of `client`: the one held in `context` (nothing to give back), else a turn
+ * on its lease, else the client's own, acquired in a scope of its own. Waiting is
+ * interruptible; run it where the caller cannot be interrupted between taking and releasing.
+ */
+const take = (client: SqlClient.SqlClient, context: Context.Context<never>): Effect.Effect<Taken, SqlError> => {
+  const conn = heldIn(context, client)
+  if (conn !== undefined) return Effect.succeed({ conn, release: nothingToRelease })
+  const leased = leases.get(client)
+  if (leased !== undefined) return Effect.as(leased.turns.take, { conn: leased.conn, release: leased.turns.release })
+  return Effect.flatMap(Scope.make(), (scope) =>
+    Scope.extend(client.reserve, scope).pipe(
+      Effect.map((conn) => ({ conn, release: Scope.close(scope, Exit.void) })),
+      Effect.onError(() => Scope.close(scope, Exit.void))
+    ))
+}
+
+/** Runs `use` with `taken`'s connection, then gives it back whatever the outcome. */
+const using = <A, E, R>(taken: Taken, use: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(Effect.exit(use), (exit) => Effect.zipRight(taken.release, exit))
+
+/**
+ * The connection of `client` that this fiber holds, else one taken (see `take`) until the
+ * current scope closes.
  */
 export const connection = (client: SqlClient.SqlClient): Effect.Effect<Connection, SqlError, Scope.Scope> =>
-  Effect.flatMap(heldBy(client), (conn) => conn === undefined ? client.reserve : Effect.succeed(conn))
+  Effect.map(
+    withContext((context) => Effect.acquireRelease(take(client, context), (taken) => taken.release)),
+    (taken) => taken.conn
+  )
 
 /**
  * Runs `effect` holding the connection of `client`, taken once for all of its statements:
  * its statements run in turn on that connection, and a transaction it starts begins on it.
- * For runs of statements outside a transaction (opening the database, a lock-free lookup).
+ * For runs of statements outside a transaction (opening the database, a lookup, a read);
+ * `client` is its `SqlClient`, and @effect/sql's statements run on the connection too.
  */
-export const onConnection = (client: SqlClient.SqlClient) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.scopedWith((scope) =>
-    Effect.flatMap(Scope.extend(connection(client), scope), (conn) => Effect.provide(effect, held(client, conn, 0)))
+export const onConnection = (client: SqlClient.SqlClient) =>
+<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, Exclude<R, OnConnection>> =>
+  Effect.uninterruptibleMask((restore) =>
+    withContext((context) =>
+      Effect.flatMap(restore(take(client, context)), (taken) => {
+        const added = Context.add(held(client, taken.conn, 0), SqlClient.SqlClient, client)
+        const inner = Effect.mapInputContext(effect, (outer: Context.Context<Exclude<R, OnConnection>>) =>
+          Context.merge(outer, added) as Context.Context<R>)
+        return using(taken, restore(inner))
+      })
+    )
   )
+
+/** What `onConnection` provides. */
+type OnConnection = SqlClient.SqlClient | SqlClient.TransactionConnection | HeldConnection
 
 export { BEGIN_FAILED, COMMIT_FAILED }
 
@@ -190,20 +263,22 @@ const finish = <A, E, F>(
 // Plain combinators rather than a generator: a transaction wraps every call of the library.
 const transaction = <A, E, R, F>(
   client: SqlClient.SqlClient,
+  context: Context.Context<never>,
   body: (level: Level) => Effect.Effect<A, E, R>,
   own: (error: SqlError) => F
 ): Effect.Effect<A, E | F, R> =>
   Effect.uninterruptibleMask((restore) =>
-    Effect.scopedWith((scope) =>
-      // The connection this fiber holds, or the client's, held until the scope closes.
-      Effect.flatMap(restore(Effect.mapError(Scope.extend(connection(client), scope), own)), (conn) => {
-        const waiting = process.hrtime.bigint()
-        return Effect.flatMap(Effect.mapError(begin(conn, budgets.get(client)), own), (acquired) => {
+    Effect.flatMap(restore(Effect.mapError(take(client, context), own)), (taken) => {
+      const { conn } = taken
+      const waiting = process.hrtime.bigint()
+      return using(
+        taken,
+        Effect.flatMap(Effect.mapError(begin(conn, budgets.get(client)), own), (acquired) => {
           const level: Level = { client, conn, depth: 0, lock: Effect.unsafeMakeSemaphore(1) }
           return Effect.flatMap(Effect.exit(restore(body(level))), (exit) => finish(conn, exit, own, waiting, acquired))
         })
-      })
-    )
+      )
+    })
   )
 
 const savepoint = <A, E, R, F>(
@@ -244,10 +319,12 @@ export const run = <A, E, R, F>(
   body: (level: Level) => Effect.Effect<A, E, R>,
   own: (error: SqlError) => F
 ): Effect.Effect<A, E | F, R> =>
-  Effect.flatMap(Effect.serviceOption(CurrentTransaction), (current) =>
-    Option.isSome(current) && current.value.client === client
+  withContext((context) => {
+    const current = Context.getOption(context, CurrentTransaction)
+    return Option.isSome(current) && current.value.client === client
       ? savepoint(current.value, body, own)
-      : transaction(client, body, own))
+      : transaction(client, context, body, own)
+  })
 
 /** What `provide` gives the code inside a level. */
 export type Provided = SqlClient.SqlClient | SqlClient.TransactionConnection | CurrentTransaction | HeldConnection
@@ -277,7 +354,8 @@ export const execute = <A extends object>(
   sql: SqlClient.SqlClient,
   statement: Statement.Statement<A>
 ): Effect.Effect<ReadonlyArray<A>, SqlError> =>
-  Effect.flatMap(heldBy(sql), (conn) => {
+  withContext((context) => {
+    const conn = heldIn(context, sql)
     if (conn === undefined) return statement
     const [text, params] = statement.compile()
     return conn.execute(text, params, undefined) as Effect.Effect<ReadonlyArray<A>, SqlError>
@@ -288,8 +366,10 @@ export const execute = <A extends object>(
  * the client; prepared as it runs (see `exec`), outside the client's statement cache.
  */
 export const pragma = (sql: SqlClient.SqlClient, setting: string): Effect.Effect<void, SqlError> =>
-  Effect.flatMap(heldBy(sql), (conn) =>
-    conn === undefined ? Effect.asVoid(sql.unsafe(`PRAGMA ${setting}`).unprepared) : exec(conn, `PRAGMA ${setting}`))
+  withContext((context) => {
+    const conn = heldIn(context, sql)
+    return conn === undefined ? Effect.asVoid(sql.unsafe(`PRAGMA ${setting}`).unprepared) : exec(conn, `PRAGMA ${setting}`)
+  })
 
 /**
  * `effect` with no transaction of any client in scope. @effect/sql's clients share one
