@@ -26,7 +26,7 @@ import { readSchemaVersion } from "./SchemaVersion.js"
 import { validate } from "./Validation.js"
 import * as SchemaV2 from "./SchemaV2.js"
 import { classify, isBusy, physicalCorruption } from "./SqliteErrors.js"
-import { lease, onConnection, outsideTransactions, pragma, withImmediateTransactions } from "./Transaction.js"
+import { lease, onConnection, outsideTransactions, pragma, restAtFirstSlice, withImmediateTransactions } from "./Transaction.js"
 
 /** How to open trop's database. */
 export interface DatabaseOptions {
@@ -67,11 +67,24 @@ const enableWal = (sql: SqlClient.SqlClient, timeoutMs: number) =>
       const remaining = Math.max(0, deadline - Date.now())
       yield* pragma(sql, `busy_timeout = ${remaining}`)
       const result = yield* Effect.either(pragma(sql, "journal_mode = WAL"))
-      if (result._tag === "Right") return
+      // The mode the database is in now: WAL, or the one it keeps (a file system without WAL).
+      if (result._tag === "Right") return journalMode(result.right)
       if (!isBusy(result.left) || remaining === 0) return yield* Effect.fail(result.left)
       yield* sleepMillis(Math.min(remaining, 10))
     }
   })
+
+const journalMode = (rows: ReadonlyArray<unknown>): unknown => {
+  const row = rows[0]
+  return typeof row === "object" && row !== null && "journal_mode" in row ? row.journal_mode : undefined
+}
+
+/**
+ * Whether on a connection in this journal mode only BEGIN IMMEDIATE waits for the lock (not
+ * a COMMIT, not a read): WAL, or a private in-memory database. Not a rollback journal, where
+ * a COMMIT waits for readers (`Transaction.restAtFirstSlice`).
+ */
+const waitsOnlyToBegin = (mode: unknown) => mode === "wal" || mode === "memory"
 
 /** Accepts schema v2; refuses anything else without touching it. */
 const requireCurrent = (version: number) => {
@@ -159,9 +172,10 @@ export const make = (options: DatabaseOptions): Effect.Effect<SqlClient.SqlClien
       const version = yield* readSchemaVersion(sql)
       if (version === 1) yield* migrateV1(sql)
       else if (version !== 0) yield* requireCurrent(version)
-      if (!inMemory) yield* enableWal(sql, timeoutMs)
+      const mode = inMemory ? "memory" : yield* enableWal(sql, timeoutMs)
       yield* pragma(sql, "synchronous = NORMAL")
-      yield* pragma(sql, `busy_timeout = ${timeoutMs}`)
+      // enableWal left what remained of the budget.
+      yield* waitsOnlyToBegin(mode) ? restAtFirstSlice(sql) : pragma(sql, `busy_timeout = ${timeoutMs}`)
       if (version === 0) yield* initialize(sql)
     })
     yield* configure.pipe(

@@ -7,6 +7,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import { BEGIN_FAILED, COMMIT_FAILED, isBusy } from "./SqliteErrors.js"
@@ -162,11 +163,21 @@ const exec = (conn: Connection, statement: string, message?: string): Effect.Eff
 const rollback = (conn: Connection) => Effect.ignore(exec(conn, "ROLLBACK"))
 
 /**
- * The lock wait of the clients trop opened (`withImmediateTransactions`), in milliseconds:
- * the user's busy timeout, which `begin` spends in turns. A client without one (an app's
- * own) gets a plain BEGIN IMMEDIATE that waits in SQLite's busy handler, as configured.
+ * The lock wait of a client trop opened (`withImmediateTransactions`): the user's busy
+ * timeout, which `begin` spends in slices, and the busy timeout its connection keeps between
+ * transactions. A client without one (an app's own) gets a plain BEGIN IMMEDIATE that waits
+ * in SQLite's busy handler, as configured.
  */
-const budgets = new WeakMap<SqlClient.SqlClient, number>()
+interface LockWait {
+  readonly budgetMs: number
+  /**
+   * Set when the connection rests at the first slice's wait (`restAtFirstSlice`), which is
+   * then that wait; otherwise it rests at the budget.
+   */
+  firstSliceMs: number | undefined
+}
+
+const lockWaits = new WeakMap<SqlClient.SqlClient, LockWait>()
 
 /**
  * How long one attempt lets SQLite's busy handler wait, before jitter: a second at first
@@ -191,24 +202,33 @@ const slice = (waitedMs: number): number =>
  * The waiting stays in SQLite's handler because its retries cost far less CPU than waking
  * the event loop for each one, CPU that the lock holder needs in a burst; for the same
  * reason the slices after the first are a plain loop of synchronous statements, not fiber
- * steps. The first, which nearly always gets the lock, is two plain statements.
+ * steps. The first, which nearly always gets the lock, is a plain BEGIN IMMEDIATE on a
+ * connection that rests at the first slice's wait (`restAtFirstSlice`), else that wait set
+ * before it and the budget after it.
  *
  * The last slice ends at the deadline with a last try, and its SQLITE_BUSY is the error,
  * as a single wait of `budgetMs` would end. A budget of 0 (or none) is a single attempt
- * with the connection's own busy timeout. The busy timeout is set back to `budgetMs`
- * afterwards: a COMMIT may have to wait for readers.
+ * with the connection's own busy timeout. The connection's busy timeout is left as it was.
  */
-const begin = (conn: Connection, budgetMs: number | undefined): Effect.Effect<bigint, SqlError> => {
+const begin = (conn: Connection, wait: LockWait | undefined): Effect.Effect<bigint, SqlError> => {
   const acquired = Effect.sync(() => process.hrtime.bigint())
-  if (budgetMs === undefined || budgetMs <= 0) return Effect.zipRight(exec(conn, "BEGIN IMMEDIATE", BEGIN_FAILED), acquired)
+  if (wait === undefined || wait.budgetMs <= 0) return Effect.zipRight(exec(conn, "BEGIN IMMEDIATE", BEGIN_FAILED), acquired)
+  const { budgetMs, firstSliceMs } = wait
   const busyTimeout = (waited: number) =>
     `PRAGMA busy_timeout = ${Math.max(0, Math.floor(Math.min(slice(waited), budgetMs - waited)))}`
   return Effect.suspend(() => {
     const started = performance.now()
-    const first = Effect.zipRight(exec(conn, busyTimeout(0)), exec(conn, "BEGIN IMMEDIATE"))
+    const settle = <A>(attempts: Effect.Effect<A, SqlError>) =>
+      Effect.flatMap(
+        Effect.exit(attempts),
+        (exit) => Effect.zipRight(Effect.ignore(exec(conn, `PRAGMA busy_timeout = ${firstSliceMs ?? budgetMs}`)), exit)
+      )
+    const first = firstSliceMs !== undefined
+      ? exec(conn, "BEGIN IMMEDIATE")
+      : settle(Effect.zipRight(exec(conn, busyTimeout(0)), exec(conn, "BEGIN IMMEDIATE")))
     // The slices after it, each after the event loop has run.
     const run = (statement: string) => Effect.runSyncExit(conn.executeUnprepared(statement, [], undefined))
-    const turns = Effect.promise(async (): Promise<Exit.Exit<unknown, SqlError>> => {
+    const slices = Effect.promise(async (): Promise<Exit.Exit<unknown, SqlError>> => {
       for (;;) {
         await new Promise((resolve) => setImmediate(resolve))
         const set = run(busyTimeout(performance.now() - started))
@@ -220,8 +240,7 @@ const begin = (conn: Connection, budgetMs: number | undefined): Effect.Effect<bi
     })
     const waitLonger = (e: SqlError) => isBusy(e) && budgetMs - (performance.now() - started) >= 1
     return first.pipe(
-      Effect.catchIf(waitLonger, () => Effect.flatMap(turns, (exit) => exit)),
-      Effect.ensuring(Effect.ignore(exec(conn, `PRAGMA busy_timeout = ${budgetMs}`))),
+      Effect.catchIf(waitLonger, () => settle(Effect.flatMap(slices, (exit) => exit))),
       Effect.mapError((e) => new SqlError({ cause: e.cause, message: BEGIN_FAILED })),
       Effect.zipRight(acquired)
     )
@@ -236,11 +255,15 @@ const millis = (from: bigint, to: bigint) => (Number(to - from) / 1e6).toFixed(3
  * long it waited for it. Logged after the lock is released; shown under `--verbose`.
  */
 const logHeld = (outcome: "committed" | "rolled back", waiting: bigint, acquired: bigint) =>
-  Effect.suspend(() =>
-    Effect.logDebug(
-      `write transaction: lock held ${millis(acquired, process.hrtime.bigint())} ms (${outcome}), ` +
-        `after waiting ${millis(waiting, acquired)} ms for it`
-    )
+  Effect.withFiberRuntime(
+    (fiber) =>
+      // Checked here, as Effect's logger would, so that a call without --verbose pays one step.
+      LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
+        ? Effect.void
+        : Effect.logDebug(
+          `write transaction: lock held ${millis(acquired, process.hrtime.bigint())} ms (${outcome}), ` +
+            `after waiting ${millis(waiting, acquired)} ms for it`
+        )
   )
 
 /** After the body: COMMIT (a failed one rolls back), then the diagnostic line. */
@@ -273,7 +296,7 @@ const transaction = <A, E, R, F>(
       const waiting = process.hrtime.bigint()
       return using(
         taken,
-        Effect.flatMap(Effect.mapError(begin(conn, budgets.get(client)), own), (acquired) => {
+        Effect.flatMap(Effect.mapError(begin(conn, lockWaits.get(client)), own), (acquired) => {
           const level: Level = { client, conn, depth: 0, lock: Effect.unsafeMakeSemaphore(1) }
           return Effect.flatMap(Effect.exit(restore(body(level))), (exit) => finish(conn, exit, own, waiting, acquired))
         })
@@ -364,11 +387,15 @@ export const execute = <A extends object>(
 /**
  * `PRAGMA <setting>` on the connection of `sql` this fiber holds, if any, otherwise through
  * the client; prepared as it runs (see `exec`), outside the client's statement cache.
+ * Returns the rows the pragma answers with.
  */
-export const pragma = (sql: SqlClient.SqlClient, setting: string): Effect.Effect<void, SqlError> =>
+export const pragma = (sql: SqlClient.SqlClient, setting: string): Effect.Effect<ReadonlyArray<unknown>, SqlError> =>
   withContext((context) => {
     const conn = heldIn(context, sql)
-    return conn === undefined ? Effect.asVoid(sql.unsafe(`PRAGMA ${setting}`).unprepared) : exec(conn, `PRAGMA ${setting}`)
+    const statement = `PRAGMA ${setting}`
+    return conn === undefined
+      ? sql.unsafe(statement).unprepared
+      : Effect.suspend(() => conn.executeUnprepared(statement, [], undefined))
   })
 
 /**
@@ -391,9 +418,27 @@ export const withImmediateTransactions = (
   client: SqlClient.SqlClient,
   options: { readonly busyTimeoutMs?: number } = {}
 ): SqlClient.SqlClient => {
-  if (options.busyTimeoutMs !== undefined) budgets.set(client, options.busyTimeoutMs)
+  if (options.busyTimeoutMs !== undefined) lockWaits.set(client, { budgetMs: options.busyTimeoutMs, firstSliceMs: undefined })
   return Object.assign(client, {
     withTransaction: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       run(client, (level) => provide(level)(effect), (e): SqlError => e)
   })
 }
+
+/**
+ * Leaves the connection of `client` at the first slice's busy timeout between transactions
+ * (at most the budget), so that the first attempt of `begin` needs no pragma before or
+ * after it: two statements prepared afresh on every transaction. Only for a connection on
+ * which nothing but BEGIN IMMEDIATE waits for the budget: in WAL mode a COMMIT never waits
+ * for readers, and reads are not blocked by writers. (In rollback-journal mode a COMMIT
+ * waits for readers, for the whole budget: there the connection rests at the budget.)
+ */
+export const restAtFirstSlice = (client: SqlClient.SqlClient): Effect.Effect<void, SqlError> =>
+  Effect.suspend(() => {
+    const wait = lockWaits.get(client)
+    if (wait === undefined || wait.budgetMs <= 0) return Effect.void
+    const ms = Math.floor(Math.min(slice(0), wait.budgetMs))
+    return Effect.map(pragma(client, `busy_timeout = ${ms}`), () => {
+      wait.firstSliceMs = ms
+    })
+  })
