@@ -209,7 +209,7 @@ const service = (b: Backend): TropService => {
 
   /** `program` in its own immediate transaction, or a savepoint of the caller's. */
   const write = <A, E, R>(name: string, program: Effect.Effect<A, E, R>) =>
-    classifyAll(name, timeoutSeconds)(Transaction.run(b.client, (level) => inLevel(level, program), (e): SqlError => e))
+    classifyAll(name, timeoutSeconds)(Transaction.run(b.client, inLevel, program, (e): SqlError => e))
 
   /**
    * A read: plain autocommit on the service's connection (WAL shows the last commit), unless
@@ -221,17 +221,8 @@ const service = (b: Backend): TropService => {
         ? write(name, program)
         : classifyAll(name, timeoutSeconds)(Transaction.onConnection(b.client)(program)))
 
-  /**
-   * `program` inside `level`, with what `Transaction.provide(level)` provides and trop's
-   * `Occupancy` and `GitInfo`, in ONE change of the context: each `provide` or
-   * `provideService` is a context swap of its own (several µs), and every call made them
-   * four times (bench/inprocess.mjs).
-   */
-  const inLevel = <A, E, R>(level: Transaction.Level, program: Effect.Effect<A, E, R>) => {
-    const added = Context.merge(b.services, Transaction.context(level))
-    return Effect.mapInputContext(program, (context: Context.Context<Exclude<R, Provided>>) =>
-      Context.merge(context, added) as Context.Context<R>)
-  }
+  /** What a level adds for the service's programs: `Transaction.context` and trop's `Occupancy` and `GitInfo`. */
+  const inLevel = (level: Transaction.Level): Context.Context<Provided> => Context.merge(b.services, Transaction.context(level))
 
   /** The request decoded, without a fiber step (a plain `Either`): `reserve` is the hot path. */
   const reserveRequest = (raw: ReserveRequest | undefined) =>
@@ -424,7 +415,9 @@ const service = (b: Backend): TropService => {
     transaction: (effect) =>
       Transaction.run(
         b.client,
-        (level) => Effect.provideService(effect, Transaction.CurrentTransaction, level),
+        // Only the level, for nesting: the app's own statements stay on the app's connections.
+        (level) => Context.make(Transaction.CurrentTransaction, level),
+        effect,
         (e) => classify(e, { operation: commandOperation(e, "transaction"), timeoutSeconds })
       ),
 

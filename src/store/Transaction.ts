@@ -283,73 +283,102 @@ const finish = <A, E, F>(
       : Effect.as(logHeld("committed", waiting, acquired), exit.value))
 }
 
+/**
+ * `effect`, made interruptible again by `restore`, with the fiber's context `inner` and then
+ * `outer` again, its outcome as an Exit. Two steps where `Effect.provide` takes about
+ * twenty-five (an acquire-use-release of the context): the second is sure to run because
+ * the caller runs this in its uninterruptible region (`uninterruptibleMask`).
+ */
+const within = <A, E, R>(
+  restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
+  outer: Context.Context<never>,
+  inner: Context.Context<never>,
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<Exit.Exit<A, E>, never, R> =>
+  FiberRef.set(FiberRef.currentContext, inner).pipe(
+    Effect.zipRight(Effect.exit(restore(effect))),
+    Effect.zipLeft(FiberRef.set(FiberRef.currentContext, outer))
+  )
+
+/** What a level adds to the context of the code inside it (see `run`). */
+type Adds<P> = (level: Level) => Context.Context<P>
+
 // Plain combinators rather than a generator: a transaction wraps every call of the library.
-const transaction = <A, E, R, F>(
+const transaction = <A, E, R, F, P>(
   client: SqlClient.SqlClient,
-  context: Context.Context<never>,
-  body: (level: Level) => Effect.Effect<A, E, R>,
+  outer: Context.Context<never>,
+  adds: Adds<P>,
+  effect: Effect.Effect<A, E, R>,
   own: (error: SqlError) => F
-): Effect.Effect<A, E | F, R> =>
+): Effect.Effect<A, E | F, Exclude<R, P>> =>
   Effect.uninterruptibleMask((restore) =>
-    Effect.flatMap(restore(Effect.mapError(take(client, context), own)), (taken) => {
+    Effect.flatMap(restore(Effect.mapError(take(client, outer), own)), (taken) => {
       const { conn } = taken
       const waiting = process.hrtime.bigint()
       return using(
         taken,
         Effect.flatMap(Effect.mapError(begin(conn, lockWaits.get(client)), own), (acquired) => {
           const level: Level = { client, conn, depth: 0, lock: Effect.unsafeMakeSemaphore(1) }
-          return Effect.flatMap(Effect.exit(restore(body(level))), (exit) => finish(conn, exit, own, waiting, acquired))
+          const inner = Context.merge(outer, adds(level))
+          return Effect.flatMap(within(restore, outer, inner, effect), (exit) => finish(conn, exit, own, waiting, acquired))
         })
       )
     })
-  )
+  ) as Effect.Effect<A, E | F, Exclude<R, P>>
 
-const savepoint = <A, E, R, F>(
-  outer: Level,
-  body: (level: Level) => Effect.Effect<A, E, R>,
+const savepoint = <A, E, R, F, P>(
+  outerLevel: Level,
+  outer: Context.Context<never>,
+  adds: Adds<P>,
+  effect: Effect.Effect<A, E, R>,
   own: (error: SqlError) => F
-): Effect.Effect<A, E | F, R> =>
-  outer.lock.withPermits(1)(Effect.uninterruptibleMask((restore) =>
+): Effect.Effect<A, E | F, Exclude<R, P>> =>
+  outerLevel.lock.withPermits(1)(Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
-      const depth = outer.depth + 1
+      const { conn } = outerLevel
+      const depth = outerLevel.depth + 1
       const name = `trop_savepoint_${depth}`
-      const undo = Effect.ignore(exec(outer.conn, `ROLLBACK TO SAVEPOINT ${name}`).pipe(
-        Effect.zipRight(exec(outer.conn, `RELEASE SAVEPOINT ${name}`))
+      const undo = Effect.ignore(exec(conn, `ROLLBACK TO SAVEPOINT ${name}`).pipe(
+        Effect.zipRight(exec(conn, `RELEASE SAVEPOINT ${name}`))
       ))
-      yield* Effect.mapError(exec(outer.conn, `SAVEPOINT ${name}`), own)
-      const exit = yield* Effect.exit(restore(body({ ...outer, depth, lock: yield* Effect.makeSemaphore(1) })))
+      yield* Effect.mapError(exec(conn, `SAVEPOINT ${name}`), own)
+      const level: Level = { ...outerLevel, depth, lock: Effect.unsafeMakeSemaphore(1) }
+      const exit = yield* within(restore, outer, Context.merge(outer, adds(level)), effect)
       if (Exit.isFailure(exit)) {
         yield* undo
         return yield* exit
       }
-      const released = yield* Effect.exit(Effect.mapError(exec(outer.conn, `RELEASE SAVEPOINT ${name}`), own))
+      const released = yield* Effect.exit(Effect.mapError(exec(conn, `RELEASE SAVEPOINT ${name}`), own))
       if (Exit.isFailure(released)) {
         yield* undo
         return yield* Effect.failCause(released.cause)
       }
       return exit.value
     })
-  ))
+  )) as Effect.Effect<A, E | F, Exclude<R, P>>
 
 /**
- * Runs `body` in an immediate transaction on `client`, or in a savepoint of the one this
- * fiber already has open on the same client. Nothing is provided to `body`: see `provide`.
- * `own` turns the errors of the transaction's own statements (BEGIN, COMMIT, SAVEPOINT,
- * RELEASE) into the caller's type; the body's errors pass through untouched.
+ * Runs `effect` in an immediate transaction on `client`, or in a savepoint of the one this
+ * fiber already has open on the same client, with what `adds` gives for the level added to
+ * its context: `context` for trop's statements and nesting, or less (an app's own
+ * statements must not run on trop's connection). `own` turns the errors of the
+ * transaction's own statements (BEGIN, COMMIT, SAVEPOINT, RELEASE) into the caller's type;
+ * the effect's errors pass through untouched.
  */
-export const run = <A, E, R, F>(
+export const run = <A, E, R, F, P>(
   client: SqlClient.SqlClient,
-  body: (level: Level) => Effect.Effect<A, E, R>,
+  adds: Adds<P>,
+  effect: Effect.Effect<A, E, R>,
   own: (error: SqlError) => F
-): Effect.Effect<A, E | F, R> =>
-  withContext((context) => {
-    const current = Context.getOption(context, CurrentTransaction)
+): Effect.Effect<A, E | F, Exclude<R, P>> =>
+  withContext((outer) => {
+    const current = Context.getOption(outer, CurrentTransaction)
     return Option.isSome(current) && current.value.client === client
-      ? savepoint(current.value, body, own)
-      : transaction(client, context, body, own)
+      ? savepoint(current.value, outer, adds, effect, own)
+      : transaction(client, outer, adds, effect, own)
   })
 
-/** What `provide` gives the code inside a level. */
+/** What `context` gives the code inside a level. */
 export type Provided = SqlClient.SqlClient | SqlClient.TransactionConnection | CurrentTransaction | HeldConnection
 
 /**
@@ -360,10 +389,6 @@ export const context = (level: Level): Context.Context<Provided> =>
   Context.add(held(level.client, level.conn, level.depth), CurrentTransaction, level).pipe(
     Context.add(SqlClient.SqlClient, level.client)
   )
-
-/** Provides `context(level)` to `effect`, in one change of its context. */
-export const provide = (level: Level) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.provide(effect, context(level))
 
 /**
  * Runs `statement` of `sql` straight on the connection of `sql` this fiber holds (in a
@@ -421,7 +446,7 @@ export const withImmediateTransactions = (
   if (options.busyTimeoutMs !== undefined) lockWaits.set(client, { budgetMs: options.busyTimeoutMs, firstSliceMs: undefined })
   return Object.assign(client, {
     withTransaction: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-      run(client, (level) => provide(level)(effect), (e): SqlError => e)
+      run(client, context, effect, (e): SqlError => e)
   })
 }
 
