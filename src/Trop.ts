@@ -222,7 +222,7 @@ const service = (b: Backend): TropService => {
         : classifyAll(name, timeoutSeconds)(Transaction.onConnection(b.client)(program)))
 
   /** What a level adds for the service's programs: `Transaction.context` and trop's `Occupancy` and `GitInfo`. */
-  const inLevel = (level: Transaction.Level): Context.Context<Provided> => Context.merge(b.services, Transaction.context(level))
+  const inLevel = (level: Transaction.Level): Context.Context<Provided> => Transaction.context(level, b.services)
 
   /** The request decoded, without a fiber step (a plain `Either`): `reserve` is the hot path. */
   const reserveRequest = (raw: ReserveRequest | undefined) =>

@@ -20,11 +20,18 @@ export const expandTilde = (raw: string, home: string | undefined): Either.Eithe
   return Either.right(home + rest)
 }
 
+/** No empty, `.` or `..` component and no trailing separator: a POSIX path AbsolutePath accepts as it is. */
+const NORMAL_POSIX = /^(?:\/(?:[^/.]|\.[^/.]|\.\.[^/])[^/]*)+$/
+
+const isNormal = (absolute: string): boolean => nodePath.sep === "/" && NORMAL_POSIX.test(absolute)
+
 /**
  * Resolves `.` and `..` component by component. Unlike `path.resolve`, `..` at the
  * root is an error rather than silently clamped (docs/concepts.md).
  */
 const resolveLexically = (absolute: string): Either.Either<AbsolutePath, string> => {
+  // Already normal, as most paths a program passes are: nothing to resolve, nothing to check.
+  if (isNormal(absolute)) return Either.right(absolute as AbsolutePath)
   const { root } = nodePath.parse(absolute)
   const parts: Array<string> = []
   for (const part of absolute.slice(root.length).split(/[\\/]+/)) {

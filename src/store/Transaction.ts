@@ -151,10 +151,13 @@ export { BEGIN_FAILED, COMMIT_FAILED }
  * applies a pragma such as `busy_timeout` as it prepares it, and @effect/sql's
  * `executeUnprepared` prepares as soon as it is called.
  */
-const exec = (conn: Connection, statement: string, message?: string): Effect.Effect<void, SqlError> => {
-  const run = Effect.suspend(() => Effect.asVoid(conn.executeUnprepared(statement, [], undefined)))
-  return message === undefined ? run : Effect.mapError(run, (e) => new SqlError({ cause: e.cause, message }))
+const exec = (conn: Connection, statement: string, message?: string): Effect.Effect<unknown, SqlError> => {
+  const run = Effect.suspend(() => conn.executeUnprepared(statement, [], undefined))
+  return message === undefined ? run : Effect.mapError(run, (e) => renamed(e, message))
 }
+
+/** `error` with trop's message for the statement that failed (BEGIN_FAILED, COMMIT_FAILED). */
+const renamed = (error: SqlError, message: string) => new SqlError({ cause: error.cause, message })
 
 /**
  * Best effort: after a failed COMMIT SQLite may already have rolled back ("no transaction
@@ -239,11 +242,14 @@ const begin = (conn: Connection, wait: LockWait | undefined): Effect.Effect<bigi
       }
     })
     const waitLonger = (e: SqlError) => isBusy(e) && budgetMs - (performance.now() - started) >= 1
-    return first.pipe(
-      Effect.catchIf(waitLonger, () => settle(Effect.flatMap(slices, (exit) => exit))),
-      Effect.mapError((e) => new SqlError({ cause: e.cause, message: BEGIN_FAILED })),
-      Effect.zipRight(acquired)
-    )
+    return Effect.matchEffect(first, {
+      onFailure: (e) =>
+        (waitLonger(e) ? settle(Effect.flatMap(slices, (exit) => exit)) : Effect.fail(e)).pipe(
+          Effect.mapError((e) => renamed(e, BEGIN_FAILED)),
+          Effect.zipRight(acquired)
+        ),
+      onSuccess: () => acquired
+    })
   })
 }
 
@@ -254,15 +260,18 @@ const millis = (from: bigint, to: bigint) => (Number(to - from) / 1e6).toFixed(3
  * write lock, from BEGIN IMMEDIATE's success to the end of COMMIT (or ROLLBACK), and how
  * long it waited for it. Logged after the lock is released; shown under `--verbose`.
  */
-const logHeld = (outcome: "committed" | "rolled back", waiting: bigint, acquired: bigint) =>
-  Effect.withFiberRuntime(
+const logHeld = <A, E>(outcome: "committed" | "rolled back", waiting: bigint, acquired: bigint, then: Effect.Effect<A, E>) =>
+  Effect.withFiberRuntime<A, E>(
     (fiber) =>
       // Checked here, as Effect's logger would, so that a call without --verbose pays one step.
       LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
-        ? Effect.void
-        : Effect.logDebug(
-          `write transaction: lock held ${millis(acquired, process.hrtime.bigint())} ms (${outcome}), ` +
-            `after waiting ${millis(waiting, acquired)} ms for it`
+        ? then
+        : Effect.zipRight(
+          Effect.logDebug(
+            `write transaction: lock held ${millis(acquired, process.hrtime.bigint())} ms (${outcome}), ` +
+              `after waiting ${millis(waiting, acquired)} ms for it`
+          ),
+          then
         )
   )
 
@@ -275,12 +284,12 @@ const finish = <A, E, F>(
   acquired: bigint
 ): Effect.Effect<A, E | F> => {
   const rolledBack = <B, G>(result: Effect.Effect<B, G>) =>
-    rollback(conn).pipe(Effect.zipRight(logHeld("rolled back", waiting, acquired)), Effect.zipRight(result))
+    Effect.zipRight(rollback(conn), logHeld("rolled back", waiting, acquired, result))
   if (Exit.isFailure(exit)) return rolledBack(exit)
-  return Effect.flatMap(Effect.exit(Effect.mapError(exec(conn, "COMMIT", COMMIT_FAILED), own)), (committed) =>
-    Exit.isFailure(committed)
-      ? rolledBack(Effect.failCause(committed.cause))
-      : Effect.as(logHeld("committed", waiting, acquired), exit.value))
+  return Effect.matchCauseEffect(exec(conn, "COMMIT"), {
+    onFailure: (cause) => rolledBack(Effect.failCause(Cause.map(cause, (e) => own(renamed(e, COMMIT_FAILED))))),
+    onSuccess: () => logHeld("committed", waiting, acquired, exit)
+  })
 }
 
 /**
@@ -383,12 +392,18 @@ export type Provided = SqlClient.SqlClient | SqlClient.TransactionConnection | C
 
 /**
  * What statements inside a level need, as one Context: the level itself (for nesting), its
- * connection held (`HeldConnection`, `TransactionConnection`), and the client as `SqlClient`.
+ * connection held (`HeldConnection`, `TransactionConnection`), and the client as `SqlClient`;
+ * with `extra`'s services too, if given. Built as one map: each `Context.add` copies the
+ * whole context, and a context is built on every call of the library.
  */
-export const context = (level: Level): Context.Context<Provided> =>
-  Context.add(held(level.client, level.conn, level.depth), CurrentTransaction, level).pipe(
-    Context.add(SqlClient.SqlClient, level.client)
-  )
+export const context = <X = never>(level: Level, extra?: Context.Context<X>): Context.Context<Provided | X> => {
+  const services = new Map<string, unknown>(extra?.unsafeMap)
+  services.set(HeldConnection.key, { client: level.client, conn: level.conn })
+  services.set(SqlClient.TransactionConnection.key, [level.conn, level.depth] as const)
+  services.set(CurrentTransaction.key, level)
+  services.set(SqlClient.SqlClient.key, level.client)
+  return Context.unsafeMake(services)
+}
 
 /**
  * Runs `statement` of `sql` straight on the connection of `sql` this fiber holds (in a
