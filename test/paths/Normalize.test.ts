@@ -90,7 +90,7 @@ describe("relative paths and lexical resolution (docs/concepts.md)", () => {
 
 // Properties ------------------------------------------------------------------------------
 
-const segment = fc.constantFrom("a", "b", "c.d", "..", ".", "", "x y", "~", "…")
+const segment = fc.constantFrom("a", "b", "c.d", "..", ".", "", "x y", "~", "…", ".a", "..b", "...", "e.", "f..")
 const relative = fc.array(segment, { minLength: 0, maxLength: 8 }).map((parts) => parts.join("/"))
 /** Absolute or relative; never a leading `~` (tilde expansion has its own tests). */
 const rawPath = fc.tuple(fc.boolean(), relative).map(([absolute, rel]) =>
