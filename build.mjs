@@ -1,6 +1,7 @@
 // Builds the package:
 // - dist/trop.cjs: the CLI bundled into one file (one module to load instead of
-//   hundreds); better-sqlite3 stays external (native addon).
+//   hundreds), better-sqlite3's JavaScript included; its native addon is loaded from the
+//   installed package.
 // - dist/bin.cjs: the `trop` executable, which runs dist/trop.cjs through V8's code cache
 //   (src/launch.ts, src/CodeCache.ts); the cache (dist/trop.cjs.cache, not published) is
 //   warmed here by a few representative runs. Help and the version come from dist/front.cjs
@@ -131,18 +132,38 @@ const processStdoutIsTTY = false;`
     to: `const isNotOptimizedAway = true;`
   }
 ]
-const effectOnNode = {
-  name: "effect-on-node",
+/**
+ * better-sqlite3 is bundled into the CLI: left outside, its dozen modules are found, read and
+ * compiled one by one on every run (about 3 ms, none of it in the code cache). Its native
+ * addon is then required by its installed path, which `require.resolve` finds from the
+ * bundle as it would find the package: `bindings`, which better-sqlite3 asks for it, looks
+ * for the addon beside the module that calls it (after bundling, dist/) and tries several
+ * build directories in turn. Exact text, as above.
+ */
+const SQLITE_ADDON_PATH = "better-sqlite3/build/Release/better_sqlite3.node"
+const SQLITE_ADDON = [
+  {
+    file: /[\\/]better-sqlite3[\\/]lib[\\/]database\.js$/,
+    from: `addon = DEFAULT_ADDON || (DEFAULT_ADDON = require('bindings')('better_sqlite3.node'));`,
+    to: `addon = DEFAULT_ADDON || (DEFAULT_ADDON = require(require.resolve(${JSON.stringify(SQLITE_ADDON_PATH)})));`
+  }
+]
+
+/** Replaces each patch's exact `from` text by `to` in the files it names; fails the build when a text is gone. */
+const exactPatches = (name, patches) => ({
+  name,
   setup(b) {
-    for (const { file, from, to } of EFFECT_ON_NODE) {
+    for (const { file, from, to } of patches) {
       b.onLoad({ filter: file }, (args) => {
         const source = readFileSync(args.path, "utf8")
-        if (source.split(from).length !== 2) throw new Error(`effect-on-node: ${args.path} no longer has the text to replace`)
+        if (source.split(from).length !== 2) throw new Error(`${name}: ${args.path} no longer has the text to replace`)
         return { contents: source.replace(from, to), loader: "js" }
       })
     }
   }
-}
+})
+const effectOnNode = exactPatches("effect-on-node", EFFECT_ON_NODE)
+const sqliteAddon = exactPatches("sqlite-addon", SQLITE_ADDON)
 
 const common = { bundle: true, platform: "node", target: "node20", minify: true, legalComments: "none", logLevel: "warning" }
 
@@ -190,12 +211,12 @@ const cli = (outfile, plugins) =>
     entryPoints: ["src/bin.ts"],
     outfile,
     format: "cjs",
-    external: ["better-sqlite3"],
+    external: [SQLITE_ADDON_PATH],
     define: { __TROP_BUILD__: JSON.stringify(BUILD) },
     plugins
   })
 await Promise.all([
-  cli("dist/trop.cjs", [sharedBuiltins, dropUnused, lazyModules, effectOnNode, withoutFaultHook]),
+  cli("dist/trop.cjs", [sharedBuiltins, dropUnused, lazyModules, effectOnNode, sqliteAddon, withoutFaultHook]),
   build({
     ...common,
     entryPoints: ["src/launch.ts"],
@@ -257,7 +278,7 @@ const node = (args) =>
 // (tsc uses one core). The test build's launcher runs dist/test/trop.cjs, the launcher's own
 // directory; its code cache is made by the first test that runs it.
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
-await Promise.all([node([tsc, "-p", "tsconfig.build.json"]), cli("dist/test/trop.cjs", [sharedBuiltins, dropUnused, lazyModules, effectOnNode])])
+await Promise.all([node([tsc, "-p", "tsconfig.build.json"]), cli("dist/test/trop.cjs", [sharedBuiltins, dropUnused, lazyModules, effectOnNode, sqliteAddon])])
 for (const file of ["bin.cjs", "front.cjs", "specs.json", "yaml.cjs"]) copyFileSync(join("dist", file), join("dist/test", file))
 for (const file of ["trop.cjs.cache", "front.cjs.cache", "yaml.cjs.cache"]) rmSync(join("dist/test", file), { force: true })
 

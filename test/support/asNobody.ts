@@ -16,9 +16,8 @@ import { cleanEnv, type Result } from "./cli.js"
  * folder, a 0700 home), so nobody never runs it from there: once per test process, what the
  * CLI loads is copied into a fresh world-readable directory under the system's temporary
  * directory — the launcher and the bundle (dist/bin.cjs, dist/trop.cjs and its code cache)
- * and the one package the bundle requires, better-sqlite3, with its native build and its
- * own dependencies (bindings, file-uri-to-path) — and, when nobody cannot execute this
- * Node, Node itself. A run as nobody proves the copy loads before any test uses it. The copy
+ * and what the bundle requires of better-sqlite3 (whose JavaScript it includes): the native
+ * addon, in its package's layout — and, when nobody cannot execute this Node, Node itself. A run as nobody proves the copy loads before any test uses it. The copy
  * is removed after the test file (and remade if a later file in the same process needs it).
  *
  * Where that cannot be done (not Linux, not root, no setpriv, nobody cannot reach the
@@ -106,17 +105,14 @@ const install = (): Nobody | string => {
       if (file.endsWith(".cache") && !fs.existsSync(from)) continue
       copyReadable(from, path.join(root, "dist", file))
     }
-    // better-sqlite3 as dist/trop.cjs requires it, and what its require needs: its package.json
-    // and lib/, the native build that `bindings` finds from there, and bindings' own dependency.
+    // What dist/trop.cjs requires of better-sqlite3, whose JavaScript it bundles: the native
+    // addon, by its path in the installed package (and the package's package.json).
     const sqlite = packageDir("better-sqlite3", repo)
-    const bindings = packageDir("bindings", sqlite)
-    const fileUri = packageDir("file-uri-to-path", bindings)
     const modules = path.join(root, "node_modules")
-    for (const file of ["package.json", "lib", path.join("build", "Release", "better_sqlite3.node")]) {
+    const addon = path.join("build", "Release", "better_sqlite3.node")
+    for (const file of ["package.json", addon]) {
       copyReadable(path.join(sqlite, file), path.join(modules, "better-sqlite3", file))
     }
-    copyReadable(bindings, path.join(modules, "bindings"))
-    copyReadable(fileUri, path.join(modules, "file-uri-to-path"))
 
     // Node itself, when nobody cannot execute this one (e.g. installed under a private home).
     let node = process.execPath
@@ -134,8 +130,8 @@ const install = (): Nobody | string => {
       throw new Error(`nobody cannot reach ${root} (a parent directory is private; point TMPDIR at one every user can search): ${reach}`)
     }
     const bin = path.join(root, "dist", "bin.cjs")
-    const loads = failsAsNobody(node, ["-e", "new (require(process.argv[1]))(':memory:').close()", path.join(modules, "better-sqlite3")])
-    if (loads !== undefined) throw new Error(`nobody cannot load better-sqlite3 from ${root}: ${loads}`)
+    const loads = failsAsNobody(node, ["-e", "require(process.argv[1])", path.join(modules, "better-sqlite3", addon)])
+    if (loads !== undefined) throw new Error(`nobody cannot load better-sqlite3's addon from ${root}: ${loads}`)
     const runs = failsAsNobody(node, [bin, "--version"])
     if (runs !== undefined) throw new Error(`nobody cannot run trop from ${root}: ${runs}`)
 
