@@ -10,21 +10,44 @@ import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import { expect } from "vitest"
 import { Trop } from "../../src/Trop.js"
+import type { TropService } from "../../src/Trop.js"
 import { CurrentTransaction, HeldConnection } from "../../src/store/Transaction.js"
 import { tempDirScoped } from "../fixtures/Fixtures.js"
 import { committed } from "../support/sqlite.js"
 
-/** `Trop.layer` on a fresh data directory: no user environment, no bind probes. */
-const sandbox = Effect.gen(function*() {
-  const root = yield* tempDirScoped("trop-turns-")
-  const cwd = nodePath.join(root, "work")
-  fs.mkdirSync(cwd)
-  const dataDir = nodePath.join(root, "data")
-  const layer = Trop.layer({ dataDir, cwd, env: {}, occupancy: { skip: true }, busyTimeoutSeconds: 5 })
-  return { layer, file: nodePath.join(dataDir, "trop.db") }
-})
+/**
+ * `body` with `Trop.layer` on a fresh data directory (no user environment, no bind probes)
+ * and what tags its database holds, committed.
+ */
+const withService = <A, E>(body: (trop: TropService, committedTags: () => Array<unknown>) => Effect.Effect<A, E>) =>
+  Effect.gen(function*() {
+    const root = yield* tempDirScoped("trop-turns-")
+    const cwd = nodePath.join(root, "work")
+    fs.mkdirSync(cwd)
+    const dataDir = nodePath.join(root, "data")
+    const file = nodePath.join(dataDir, "trop.db")
+    const layer = Trop.layer({ dataDir, cwd, env: {}, occupancy: { skip: true }, busyTimeoutSeconds: 5 })
+    return yield* Effect.flatMap(Trop, (trop) =>
+      body(trop, () => committed(file, "SELECT tag FROM reservations ORDER BY tag"))).pipe(Effect.provide(layer))
+  })
 
-const committedTags = (file: string) => committed(file, "SELECT tag FROM reservations ORDER BY tag")
+/**
+ * A fiber whose transaction stays open, after reserving tag "a", until `letGo` runs, and
+ * then runs `after` in it; returned once the transaction is open.
+ */
+const holdTransaction = (trop: TropService, after: Effect.Effect<unknown, unknown> = Effect.void) =>
+  Effect.gen(function*() {
+    const gate = yield* Deferred.make<void>()
+    const inside = yield* Deferred.make<void>()
+    const fiber = yield* Effect.fork(trop.withSqlClient(Effect.gen(function*() {
+      yield* trop.reserve({ tag: "a" })
+      yield* Deferred.succeed(inside, undefined)
+      yield* Deferred.await(gate)
+      yield* after
+    })))
+    yield* Deferred.await(inside)
+    return { fiber, letGo: Deferred.succeed(gate, undefined) }
+  })
 
 /** What a finished transaction would have left in the fiber's context: nothing. */
 const leftovers: Effect.Effect<ReadonlyArray<string>> = Effect.map(
@@ -42,61 +65,40 @@ const settled = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) =>
 
 describe("calls on one service take turns on its connection", () => {
   it.scopedLive("a call waits while another fiber's transaction is open, then runs after its commit", () =>
-    Effect.gen(function*() {
-      const s = yield* sandbox
-      yield* Effect.gen(function*() {
-        const trop = yield* Trop
-        const gate = yield* Deferred.make<void>()
-        const inside = yield* Deferred.make<void>()
-        const holder = yield* Effect.fork(trop.withSqlClient(Effect.gen(function*() {
-          yield* trop.reserve({ tag: "a" })
-          yield* Deferred.succeed(inside, undefined)
-          yield* Deferred.await(gate)
-          yield* trop.reserve({ tag: "b" })
-        })))
-        yield* Deferred.await(inside)
+    withService((trop, committedTags) =>
+      Effect.gen(function*() {
+        const holder = yield* holdTransaction(trop, trop.reserve({ tag: "b" }))
         const waiter = yield* Effect.fork(Effect.zip(trop.reserve({ tag: "c" }), trop.list()))
         // It cannot run while the holder's transaction is open on the connection.
         expect(Option.isNone(yield* settled(waiter))).toBe(true)
-        expect(committedTags(s.file)).toEqual([])
-        yield* Deferred.succeed(gate, undefined)
-        yield* Fiber.join(holder)
+        expect(committedTags()).toEqual([])
+        yield* holder.letGo
+        yield* Fiber.join(holder.fiber)
         const [, listed] = yield* Fiber.join(waiter)
         expect(listed.map((r) => r.tag)).toEqual(["a", "b", "c"])
-        expect(committedTags(s.file)).toEqual(["a", "b", "c"])
-      }).pipe(Effect.provide(s.layer))
-    }))
+        expect(committedTags()).toEqual(["a", "b", "c"])
+      })
+    ))
 
   it.scopedLive("a call interrupted while it waits for its turn takes nothing; the holder and later calls go on", () =>
-    Effect.gen(function*() {
-      const s = yield* sandbox
-      yield* Effect.gen(function*() {
-        const trop = yield* Trop
-        const gate = yield* Deferred.make<void>()
-        const inside = yield* Deferred.make<void>()
-        const holder = yield* Effect.fork(trop.withSqlClient(Effect.gen(function*() {
-          yield* trop.reserve({ tag: "a" })
-          yield* Deferred.succeed(inside, undefined)
-          yield* Deferred.await(gate)
-        })))
-        yield* Deferred.await(inside)
+    withService((trop, committedTags) =>
+      Effect.gen(function*() {
+        const holder = yield* holdTransaction(trop)
         const interrupted = yield* Effect.fork(trop.reserve({ tag: "x" }))
         const waiting = yield* Effect.fork(trop.reserve({ tag: "c" }))
         expect(Option.isNone(yield* settled(interrupted))).toBe(true)
         expect(Exit.isInterrupted(yield* Fiber.interrupt(interrupted))).toBe(true)
-        yield* Deferred.succeed(gate, undefined)
-        yield* Fiber.join(holder)
+        yield* holder.letGo
+        yield* Fiber.join(holder.fiber)
         yield* Fiber.join(waiting)
         yield* trop.reserve({ tag: "d" })
-        expect(committedTags(s.file)).toEqual(["a", "c", "d"])
-      }).pipe(Effect.provide(s.layer))
-    }))
+        expect(committedTags()).toEqual(["a", "c", "d"])
+      })
+    ))
 
   it.scopedLive("a call interrupted inside its transaction rolls back; the caller's context is as it was and the service goes on", () =>
-    Effect.gen(function*() {
-      const s = yield* sandbox
-      yield* Effect.gen(function*() {
-        const trop = yield* Trop
+    withService((trop, committedTags) =>
+      Effect.gen(function*() {
         const inside = yield* Deferred.make<void>()
         const seen = yield* Deferred.make<readonly [Exit.Exit<never, unknown>, ReadonlyArray<string>]>()
         // The call is interrupted; the rest of the fiber (uninterruptible) looks at its context.
@@ -115,17 +117,15 @@ describe("calls on one service take turns on its connection", () => {
         const [exit, left] = yield* Deferred.await(seen)
         expect(Exit.isInterrupted(exit)).toBe(true)
         expect(left).toEqual([])
-        expect(committedTags(s.file)).toEqual([])
+        expect(committedTags()).toEqual([])
         yield* trop.reserve({ tag: "y" })
         expect((yield* trop.list()).map((r) => r.tag)).toEqual(["y"])
-      }).pipe(Effect.provide(s.layer))
-    }))
+      })
+    ))
 
   it.scopedLive("after a call, committed or failed, nothing of its transaction is left in the caller's context", () =>
-    Effect.gen(function*() {
-      const s = yield* sandbox
-      yield* Effect.gen(function*() {
-        const trop = yield* Trop
+    withService((trop, committedTags) =>
+      Effect.gen(function*() {
         yield* trop.reserve({ tag: "a" })
         expect(yield* leftovers).toEqual([])
         const failed = yield* Effect.exit(trop.withSqlClient(Effect.zipRight(trop.reserve({ tag: "b" }), Effect.fail("boom"))))
@@ -133,7 +133,7 @@ describe("calls on one service take turns on its connection", () => {
         expect(yield* leftovers).toEqual([])
         yield* trop.transaction(trop.reserve({ tag: "c" }))
         expect(yield* leftovers).toEqual([])
-        expect(committedTags(s.file)).toEqual(["a", "c"])
-      }).pipe(Effect.provide(s.layer))
-    }))
+        expect(committedTags()).toEqual(["a", "c"])
+      })
+    ))
 })
