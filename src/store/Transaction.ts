@@ -72,7 +72,7 @@ const leases = new WeakMap<SqlClient.SqlClient, Lease>()
 /**
  * Holds the connection of `client` until the scope closes. Meanwhile trop's transactions and
  * `onConnection` runs on `client` take turns on it instead of acquiring it from the client
- * each time (a Scope and the client's semaphore: about fifty fiber steps, on every call of
+ * each time (a Scope and the client's semaphore: several dozen fiber steps, on every call of
  * the library). For a client that only trop's code uses, as `Trop.make`'s: a statement sent
  * through the client itself, outside them, would wait until the lease ends.
  */
