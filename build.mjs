@@ -230,6 +230,9 @@ await Promise.all([
   writeSpecs("dist/specs.json")
 ])
 chmodSync("dist/bin.cjs", 0o755)
+// The addon as the bundle will ask for it: a better-sqlite3 that declares "exports" (13 does)
+// hides the path, and the build fails here rather than every command at run time.
+createRequire(resolve("dist/trop.cjs")).resolve(SQLITE_ADDON_PATH)
 if (readFileSync("dist/trop.cjs", "utf8").includes("TROP_TEST_CHECKPOINT")) throw new Error("dist/trop.cjs contains the test hook")
 
 // Warm the code caches with real runs in a throwaway directory. The first run makes each
