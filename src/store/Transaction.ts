@@ -47,9 +47,19 @@ export class HeldConnection extends Context.Tag("trop/HeldConnection")<HeldConne
   readonly conn: Connection
 }>() {}
 
-/** Holding `conn` of `client`: @effect/sql's own statements use it too (`TransactionConnection`). */
-const held = (client: SqlClient.SqlClient, conn: Connection, depth: number) =>
-  Context.make(HeldConnection, { client, conn }).pipe(Context.add(SqlClient.TransactionConnection, [conn, depth] as const))
+/**
+ * The services of code holding `conn` of `client`, with `extra`'s: the connection held
+ * (@effect/sql's own statements use it too, `TransactionConnection`) and the client as
+ * `SqlClient`. One map, to which the caller may add: each `Context.add` copies the whole
+ * context, and one is built on every call of the library.
+ */
+const holding = <X>(client: SqlClient.SqlClient, conn: Connection, depth: number, extra?: Context.Context<X>) => {
+  const services = new Map<string, unknown>(extra?.unsafeMap)
+  services.set(HeldConnection.key, { client, conn })
+  services.set(SqlClient.TransactionConnection.key, [conn, depth] as const)
+  services.set(SqlClient.SqlClient.key, client)
+  return services
+}
 
 /** `f` of the fiber's context, in one step (`Effect.contextWithEffect` takes three). */
 const withContext = <A, E, R>(f: (context: Context.Context<never>) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
@@ -132,14 +142,13 @@ export const onConnection = (client: SqlClient.SqlClient) =>
 <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, Exclude<R, OnConnection>> =>
   Effect.uninterruptibleMask((restore) =>
     withContext((context) =>
-      Effect.flatMap(restore(take(client, context)), (taken) => {
-        const added = Context.add(held(client, taken.conn, 0), SqlClient.SqlClient, client)
-        const inner = Effect.mapInputContext(effect, (outer: Context.Context<Exclude<R, OnConnection>>) =>
-          Context.merge(outer, added) as Context.Context<R>)
-        return using(taken, restore(inner))
-      })
+      Effect.flatMap(restore(take(client, context)), (taken) =>
+        Effect.flatMap(
+          using(taken, within(restore, context, Context.unsafeMake(holding(client, taken.conn, 0)), effect)),
+          (exit) => exit
+        ))
     )
-  )
+  ) as Effect.Effect<A, E | SqlError, Exclude<R, OnConnection>>
 
 /** What `onConnection` provides. */
 type OnConnection = SqlClient.SqlClient | SqlClient.TransactionConnection | HeldConnection
@@ -151,7 +160,7 @@ export { BEGIN_FAILED, COMMIT_FAILED }
  * applies a pragma such as `busy_timeout` as it prepares it, and @effect/sql's
  * `executeUnprepared` prepares as soon as it is called.
  */
-const exec = (conn: Connection, statement: string, message?: string): Effect.Effect<unknown, SqlError> => {
+const exec = (conn: Connection, statement: string, message?: string): Effect.Effect<ReadonlyArray<unknown>, SqlError> => {
   const run = Effect.suspend(() => conn.executeUnprepared(statement, [], undefined))
   return message === undefined ? run : Effect.mapError(run, (e) => renamed(e, message))
 }
@@ -293,18 +302,18 @@ const finish = <A, E, F>(
 }
 
 /**
- * `effect`, made interruptible again by `restore`, with the fiber's context `inner` and then
- * `outer` again, its outcome as an Exit. Two steps where `Effect.provide` takes about
+ * `effect`, made interruptible again by `restore`, with `added` added to the fiber's context
+ * `outer`, and then `outer` again; its outcome as an Exit. Two steps where `Effect.provide` takes about
  * twenty-five (an acquire-use-release of the context): the second is sure to run because
  * the caller runs this in its uninterruptible region (`uninterruptibleMask`).
  */
-const within = <A, E, R>(
+const within = <A, E, R, S>(
   restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
   outer: Context.Context<never>,
-  inner: Context.Context<never>,
+  added: Context.Context<S>,
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<Exit.Exit<A, E>, never, R> =>
-  FiberRef.set(FiberRef.currentContext, inner).pipe(
+  FiberRef.set(FiberRef.currentContext, Context.merge(outer, added) as Context.Context<never>).pipe(
     Effect.zipRight(Effect.exit(restore(effect))),
     Effect.zipLeft(FiberRef.set(FiberRef.currentContext, outer))
   )
@@ -328,8 +337,7 @@ const transaction = <A, E, R, F, P>(
         taken,
         Effect.flatMap(Effect.mapError(begin(conn, lockWaits.get(client)), own), (acquired) => {
           const level: Level = { client, conn, depth: 0, lock: Effect.unsafeMakeSemaphore(1) }
-          const inner = Context.merge(outer, adds(level))
-          return Effect.flatMap(within(restore, outer, inner, effect), (exit) => finish(conn, exit, own, waiting, acquired))
+          return Effect.flatMap(within(restore, outer, adds(level), effect), (exit) => finish(conn, exit, own, waiting, acquired))
         })
       )
     })
@@ -352,7 +360,7 @@ const savepoint = <A, E, R, F, P>(
       ))
       yield* Effect.mapError(exec(conn, `SAVEPOINT ${name}`), own)
       const level: Level = { ...outerLevel, depth, lock: Effect.unsafeMakeSemaphore(1) }
-      const exit = yield* within(restore, outer, Context.merge(outer, adds(level)), effect)
+      const exit = yield* within(restore, outer, adds(level), effect)
       if (Exit.isFailure(exit)) {
         yield* undo
         return yield* exit
@@ -392,18 +400,10 @@ export type Provided = SqlClient.SqlClient | SqlClient.TransactionConnection | C
 
 /**
  * What statements inside a level need, as one Context: the level itself (for nesting), its
- * connection held (`HeldConnection`, `TransactionConnection`), and the client as `SqlClient`;
- * with `extra`'s services too, if given. Built as one map: each `Context.add` copies the
- * whole context, and a context is built on every call of the library.
+ * connection held (`holding`), and the client as `SqlClient`; with `extra`'s services too.
  */
-export const context = <X = never>(level: Level, extra?: Context.Context<X>): Context.Context<Provided | X> => {
-  const services = new Map<string, unknown>(extra?.unsafeMap)
-  services.set(HeldConnection.key, { client: level.client, conn: level.conn })
-  services.set(SqlClient.TransactionConnection.key, [level.conn, level.depth] as const)
-  services.set(CurrentTransaction.key, level)
-  services.set(SqlClient.SqlClient.key, level.client)
-  return Context.unsafeMake(services)
-}
+export const context = <X = never>(level: Level, extra?: Context.Context<X>): Context.Context<Provided | X> =>
+  Context.unsafeMake(holding(level.client, level.conn, level.depth, extra).set(CurrentTransaction.key, level))
 
 /**
  * Runs `statement` of `sql` straight on the connection of `sql` this fiber holds (in a
@@ -433,9 +433,7 @@ export const pragma = (sql: SqlClient.SqlClient, setting: string): Effect.Effect
   withContext((context) => {
     const conn = heldIn(context, sql)
     const statement = `PRAGMA ${setting}`
-    return conn === undefined
-      ? sql.unsafe(statement).unprepared
-      : Effect.suspend(() => conn.executeUnprepared(statement, [], undefined))
+    return conn === undefined ? sql.unsafe(statement).unprepared : exec(conn, statement)
   })
 
 /**
